@@ -1,0 +1,5 @@
+"""Entry point for `python -m kb`."""
+
+from kb.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""The `kb` command line: thin wiring of the core, the indexer and the web app."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+import click
+
+from kb.config import load_settings
+from kb.store import IndexLocked, IndexMissing, IndexStore
+
+#: Errors whose message is enough for the user: printed without a traceback, exit status 1.
+USER_ERRORS = (IndexMissing, IndexLocked, FileNotFoundError, ValueError)
+
+
+def _fail_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the core's expected errors into one line on stderr and exit status 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except USER_ERRORS as error:
+            raise click.ClickException(str(error)) from error
+
+    return wrapper
+
+
+@contextmanager
+def _open_store(index_dir: str | None) -> Iterator[IndexStore]:
+    store = IndexStore(load_settings(index_dir=index_dir).index_dir)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _print_json(body: dict[str, Any]) -> None:
+    click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+index_option = click.option("--index", "index_dir", metavar="DIR", help="Index folder [env KB_INDEX_DIR; ./var/index].")
+corpus_option = click.option("--corpus", "corpus_dir", metavar="DIR", help="Corpus folder [env KB_CORPUS_DIR; ./corpus].")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kb")
+def main() -> None:
+    """kb: search a folder of web pages and answer questions with cited passages."""
+
+
+@main.command("index")
+@corpus_option
+@index_option
+@click.option("--full", is_flag=True, help="Rebuild from scratch into a new index and switch to it atomically.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes for cleaning pages [CPU count].")
+@_fail_cleanly
+def index_command(corpus_dir: str | None, index_dir: str | None, full: bool, workers: int | None) -> None:
+    """Bring the index in line with the corpus (adds, updates, removes)."""
+    from indexer.pipeline import run_index
+
+    settings = load_settings(corpus_dir, index_dir)
+
+    def warn(skipped: Any) -> None:
+        click.echo(f"kb: skipped {skipped.source}: {skipped.reason}", err=True)
+
+    with _open_store(str(settings.index_dir)) as store:
+        summary = run_index(settings.corpus_dir, store, full=full, workers=workers,
+                            progress=sys.stderr.isatty(), on_skip=warn)
+    click.echo(summary.line())
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/search body.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1, 10_000), default=1, show_default=True, help="Result page.")
+@click.option("--school", help="Only passages of this school.")
+@click.option("--lang", help="Only passages in this language (en, fr, ...).")
+@index_option
+@_fail_cleanly
+def search_command(query: str, as_json: bool, limit: int, page: int, school: str | None, lang: str | None,
+                   index_dir: str | None) -> None:
+    """Ranked passages for QUERY."""
+    from kb.search import search
+
+    with _open_store(index_dir) as store:
+        result = search(store, query, school=school, lang=lang, page=page, per_page=limit)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    click.echo(f"{result.total} passages for {query!r} ({result.took_ms:.1f} ms)")
+    if result.suggestion:
+        click.echo(f"did you mean: {result.suggestion}")
+    for rank, hit in enumerate(result.results, (page - 1) * limit + 1):
+        school_part = f" [{hit.school}]" if hit.school else ""
+        click.echo(f"\n{rank}. {hit.title}{school_part} ({hit.lang}, {hit.source}) score {hit.score:.2f}")
+        click.echo("   " + " ".join(hit.text.split())[:300])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Full-text search over passages: the one function behind `kb search`, /search and /api/search."""
+
+from __future__ import annotations
+
+import time
+
+from kb.analysis import field_lang
+from kb.glossary import Glossary, load_glossary
+from kb.highlight import highlight
+from kb.models import SearchResult
+from kb.query import build_query, parse_user_text
+from kb.store import IndexStore
+
+DEFAULT_PER_PAGE = 10
+MAX_PER_PAGE = 100
+#: Below this many results a spelling suggestion is offered.
+SUGGEST_BELOW = 3
+
+
+def search(
+    store: IndexStore,
+    text: str,
+    *,
+    school: str | None = None,
+    lang: str | None = None,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    glossary: Glossary | None = None,
+) -> SearchResult:
+    """Ranked, highlighted passages for `text`, one page of them, with facets and a suggestion."""
+    started = time.perf_counter()
+    glossary = glossary if glossary is not None else load_glossary()
+    user = parse_user_text(text)
+    request = build_query(user.words, glossary, user.phrases)
+    request.school, request.lang = school or None, lang or None
+    request.limit, request.offset, request.facets = per_page, (page - 1) * per_page, True
+    found = store.search(request)
+    for hit in found.hits:
+        hit.highlight = highlight(hit.text, found.matched_terms.get(field_lang(hit.lang), set()), hit.lang)
+    suggestion = _suggestion(store, user.words) if found.total < SUGGEST_BELOW else None
+    return SearchResult(
+        query=text,
+        total=found.total,
+        page=page,
+        per_page=per_page,
+        results=found.hits,
+        took_ms=(time.perf_counter() - started) * 1000,
+        school=school or None,
+        lang=lang or None,
+        facets=found.facets,
+        suggestion=suggestion,
+    )
+
+
+def _suggestion(store: IndexStore, words: list[str]) -> str | None:
+    """The query with each unknown word replaced by its likeliest spelling, if any word changed."""
+    corrected = [store.suggest(word) or word for word in words]
+    return " ".join(corrected) if corrected != words else None

@@ -1,0 +1,491 @@
+"""The index store: write, search and refresh passages; the only module that talks to Whoosh.
+
+Layout of an index directory::
+
+    CURRENT        name of the live generation (replaced atomically)
+    write.lock     held (flock) by the one process writing
+    gen-*/         Whoosh indexes; only the one CURRENT names is live
+
+A full rebuild writes a new generation and switches CURRENT to it, so readers never see a half-built
+index and an interrupted rebuild leaves the previous one whole. Incremental runs write into the live
+generation through Whoosh's own atomic commits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.searching import Searcher
+from whoosh.sorting import Count, FieldFacet
+from whoosh.writing import IndexWriter
+
+from kb.analysis import STEMMED_LANGUAGES, analyzer_for, field_lang, plain_analyzer, word_analyzer
+from kb.models import Document, Hit, Passage
+
+ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
+BODY_FIELDS = tuple(f"body_{lang}" for lang in ANALYSED_LANGS)
+CONTEXT_FIELDS = tuple(f"context_{lang}" for lang in ANALYSED_LANGS)
+#: Heading path and title count more than body text: they say what a passage is about.
+CONTEXT_BOOST = 1.6
+NO_SCHOOL = ""
+
+
+def _build_schema() -> Schema:
+    """The one declaration of the index schema (passage records and document records)."""
+    analysed = {}
+    for lang in ANALYSED_LANGS:
+        analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
+        analysed[f"body_{lang}"] = TEXT(analyzer=analyzer, phrase=True)
+        analysed[f"context_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=CONTEXT_BOOST)
+    return Schema(
+        record=ID(stored=True),  # "passage" or "doc"
+        doc_id=ID(stored=True),
+        passage_id=ID(stored=True, unique=True),
+        source=ID(stored=True),
+        title=STORED(),
+        school=ID(stored=True, sortable=True),
+        lang=ID(stored=True, sortable=True),
+        url=STORED(),
+        heading=STORED(),
+        text=STORED(),
+        position=NUMERIC(stored=True),
+        text_hash=ID(stored=True, sortable=True),
+        content_hash=STORED(),
+        settings_hash=STORED(),
+        mtime_ns=STORED(),
+        size=STORED(),
+        indexed_at=STORED(),
+        passage_count=STORED(),
+        words=TEXT(analyzer=word_analyzer(), phrase=False),
+        **analysed,
+    )
+
+
+SCHEMA = _build_schema()
+
+
+class IndexLocked(RuntimeError):
+    """Another process holds the index's write lock."""
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built in the directory."""
+
+
+@dataclass
+class TermAlternative:
+    """A word or phrase that satisfies a query concept, with its weight."""
+
+    text: str
+    weight: float = 1.0
+
+
+@dataclass
+class TermGroup:
+    """One concept of a query: any alternative (the word itself, a synonym, a translation) matches."""
+
+    alternatives: list[TermAlternative]
+    required: bool = False
+
+
+@dataclass
+class StoreQuery:
+    """A backend-neutral retrieval request built from user text by kb.query."""
+
+    groups: list[TermGroup]
+    phrases: list[str] = field(default_factory=list)  # exact phrases, each also boosts proximity
+    school: str | None = None
+    lang: str | None = None
+    doc_ids: list[str] | None = None
+    limit: int = 10
+    offset: int = 0
+    facets: bool = False
+    min_should_match: int = 0
+
+    def is_empty(self) -> bool:
+        """True when the query holds nothing to match."""
+        return not self.groups and not self.phrases
+
+
+@dataclass
+class StoreResults:
+    """Ranked hits of one page, the total, and facet counts when asked."""
+
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]]
+    matched_terms: dict[str, set[str]]  # analysed-field suffix -> query terms, for highlighting
+
+
+def _current_name(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def _hit_from_fields(fields: dict, score: float) -> Hit:
+    return Hit(
+        doc_id=fields["doc_id"],
+        passage_id=fields["passage_id"],
+        source=fields["source"],
+        title=fields.get("title") or fields["source"],
+        school=fields.get("school") or None,
+        lang=fields.get("lang", ""),
+        text=fields.get("text", ""),
+        heading=fields.get("heading", ""),
+        position=int(fields.get("position", 0)),
+        score=float(score),
+    )
+
+
+def _document_from_fields(fields: dict) -> Document:
+    return Document(
+        doc_id=fields["doc_id"],
+        source=fields["source"],
+        title=fields.get("title") or fields["source"],
+        school=fields.get("school") or None,
+        lang=fields.get("lang", ""),
+        url=fields.get("url"),
+        content_hash=fields.get("content_hash", ""),
+        mtime_ns=int(fields.get("mtime_ns", 0)),
+        size=int(fields.get("size", 0)),
+        indexed_at=float(fields.get("indexed_at", 0.0)),
+        passage_count=int(fields.get("passage_count", 0)),
+    )
+
+
+class StoreWriter:
+    """Adds and deletes documents in one transaction; commit() makes them visible at once."""
+
+    def __init__(self, writer: IndexWriter, on_commit, on_cancel) -> None:
+        self._writer = writer
+        self._on_commit = on_commit
+        self._on_cancel = on_cancel
+        self.changed = False
+
+    def add(self, document: Document, passages: list[Passage], settings_hash: str = "") -> None:
+        """Write a document record and its passages (replacing nothing: delete first to update)."""
+        school = document.school or NO_SCHOOL
+        self._writer.add_document(
+            record="doc",
+            doc_id=document.doc_id,
+            passage_id=f"doc:{document.doc_id}",
+            source=document.source,
+            title=document.title,
+            school=school,
+            lang=document.lang,
+            url=document.url,
+            content_hash=document.content_hash,
+            settings_hash=settings_hash,
+            mtime_ns=document.mtime_ns,
+            size=document.size,
+            indexed_at=document.indexed_at,
+            passage_count=len(passages),
+        )
+        context = document.title
+        for passage in passages:
+            suffix = field_lang(passage.lang)
+            self._writer.add_document(
+                record="passage",
+                doc_id=document.doc_id,
+                passage_id=passage.passage_id,
+                source=document.source,
+                title=document.title,
+                school=school,
+                lang=passage.lang,
+                heading=passage.heading,
+                text=passage.text,
+                position=passage.position,
+                text_hash=passage_text_key(passage.text),
+                words=passage.text,
+                **{f"body_{suffix}": passage.text, f"context_{suffix}": f"{context}\n{passage.heading}"},
+            )
+        self.changed = True
+
+    def delete(self, doc_id: str) -> None:
+        """Remove a document and all its passages."""
+        self._writer.delete_by_term("doc_id", doc_id)
+        self.changed = True
+
+    def commit(self, force: bool = False) -> None:
+        """Make the changes visible to readers (atomically); writes nothing when nothing changed."""
+        if self.changed or force:
+            self._writer.commit(merge=True)
+        else:
+            self._writer.cancel()
+        self._on_commit()
+
+    def cancel(self) -> None:
+        """Drop every change of this transaction."""
+        self._writer.cancel()
+        self._on_cancel()
+
+
+def passage_text_key(text: str) -> str:
+    """A key equal for passages whose text is the same up to case and spacing (duplicates)."""
+    normalised = " ".join(text.casefold().split())
+    return hashlib.blake2b(normalised.encode("utf-8"), digest_size=10).hexdigest()
+
+
+class IndexStore:
+    """A Whoosh-backed passage index in a directory: write, search and refresh."""
+
+    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+        self.index_dir = Path(index_dir)
+        self._index: whoosh_index.Index | None = None
+        self._generation: str | None = None
+        self._searcher: Searcher | None = None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        """True when a built index is present."""
+        name = _current_name(self.index_dir)
+        return name is not None and whoosh_index.exists_in(self.index_dir / name)
+
+    def searcher(self) -> Searcher:
+        """The open searcher, (re)opened on the live generation when needed."""
+        if self._searcher is None:
+            name = _current_name(self.index_dir)
+            if name is None or not whoosh_index.exists_in(self.index_dir / name):
+                raise IndexMissing(f"no index in {self.index_dir}: run `kb index` first")
+            self._index = whoosh_index.open_dir(str(self.index_dir / name))
+            self._generation = name
+            self._searcher = self._index.searcher()
+        return self._searcher
+
+    def refresh(self) -> bool:
+        """Pick up a commit or a rebuild made since the searcher was opened; True if it changed."""
+        if self._searcher is None:
+            return False
+        if _current_name(self.index_dir) != self._generation:
+            self.close()
+            return True
+        try:
+            if self._searcher.up_to_date():
+                return False
+            self._searcher = self._searcher.refresh()
+        except (OSError, whoosh_index.IndexError):
+            self.close()
+        return True
+
+    def close(self) -> None:
+        """Release open files."""
+        if self._searcher is not None:
+            self._searcher.close()
+        self._searcher = None
+        self._index = None
+        self._generation = None
+
+    def stats(self) -> tuple[int, int]:
+        """Number of documents and of passages in the index."""
+        searcher = self.searcher()
+        documents = searcher.doc_frequency("record", "doc")
+        passages = searcher.doc_frequency("record", "passage")
+        return documents, passages
+
+    def documents(self) -> dict[str, tuple[Document, str]]:
+        """Every indexed document with its settings hash, by source path."""
+        found: dict[str, tuple[Document, str]] = {}
+        for fields in self.searcher().documents(record="doc"):
+            found[fields["source"]] = (_document_from_fields(fields), fields.get("settings_hash", ""))
+        return found
+
+    def schools(self) -> list[str]:
+        """The distinct school names in the index."""
+        return sorted(
+            term.decode("utf-8") if isinstance(term, bytes) else term
+            for term in self.searcher().lexicon("school")
+            if term not in (b"", "")
+        )
+
+    def titles(self) -> list[tuple[str, str | None]]:
+        """Every document's title with its school."""
+        return [(fields.get("title", ""), fields.get("school") or None)
+                for fields in self.searcher().documents(record="doc")]
+
+    def document(self, doc_id: str) -> tuple[Document, list[Hit]] | None:
+        """A document's metadata and its passages in order, or None if unknown."""
+        searcher = self.searcher()
+        record = searcher.document(record="doc", doc_id=doc_id)
+        if record is None:
+            return None
+        query = wq.And([wq.Term("doc_id", doc_id), wq.Term("record", "passage")])
+        passages = [_hit_from_fields(hit.fields(), 0.0) for hit in searcher.search(query, limit=None)]
+        passages.sort(key=lambda hit: hit.position)
+        return _document_from_fields(record), passages
+
+    def duplicates(self, text_hash_by_passage: dict[str, str]) -> dict[str, list[str]]:
+        """For each passage id, the sources of other passages with the same text."""
+        searcher = self.searcher()
+        found: dict[str, list[str]] = {}
+        for passage_id, key in text_hash_by_passage.items():
+            sources = [fields["source"] for fields in searcher.documents(text_hash=key)
+                       if fields["passage_id"] != passage_id]
+            if sources:
+                found[passage_id] = sorted(set(sources))
+        return found
+
+    def search(self, request: StoreQuery) -> StoreResults:
+        """Ranked passages for a query, one page of them, with facets when asked."""
+        searcher = self.searcher()
+        query, terms = self._compile(request)
+        filters = [wq.Term("record", "passage")]
+        if request.school:
+            filters.append(wq.Term("school", request.school))
+        if request.lang:
+            filters.append(wq.Term("lang", request.lang))
+        if request.doc_ids is not None:
+            filters.append(wq.Or([wq.Term("doc_id", doc_id) for doc_id in request.doc_ids]) if request.doc_ids
+                           else wq.NullQuery)
+        facets = {"school": FieldFacet("school", maptype=Count), "lang": FieldFacet("lang", maptype=Count)}
+        results = searcher.search(
+            query,
+            filter=wq.And(filters),
+            limit=request.offset + request.limit,
+            groupedby=facets if request.facets else None,
+            # Identical passages (copies of a page) show once; the first, best-scored, stands for all.
+            collapse="text_hash",
+        )
+        page = [(hit.fields(), hit.score) for hit in results[request.offset:]]
+        hits = [_hit_from_fields(fields, score) for fields, score in page]
+        copies = self.duplicates({fields["passage_id"]: fields["text_hash"] for fields, _ in page})
+        for hit in hits:
+            hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
+        facet_counts: dict[str, dict[str, int]] = {}
+        if request.facets:
+            for name in facets:
+                counts = results.groups(name)
+                facet_counts[name] = {
+                    (key or "").strip(): count for key, count in
+                    sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or "")) if key
+                }
+        total = len(results)
+        return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
+
+    def suggest(self, word: str) -> str | None:
+        """A likely intended spelling of `word` from the index's vocabulary, or None."""
+        searcher = self.searcher()
+        word = word.lower()
+        if searcher.doc_frequency("words", word) > 0:
+            return None
+        suggestions = searcher.corrector("words").suggest(word, limit=1, maxdist=2)
+        return suggestions[0] if suggestions else None
+
+    def _compile(self, request: StoreQuery) -> tuple[wq.Query, dict[str, set[str]]]:
+        """Turn a StoreQuery into a Whoosh query over every analysed field, and the terms it looks for."""
+        terms: dict[str, set[str]] = {lang: set() for lang in ANALYSED_LANGS}
+        clauses: list[wq.Query] = []
+        required: list[wq.Query] = []
+        for group in request.groups:
+            options = [self._alternative(alt.text, alt.weight, terms) for alt in group.alternatives]
+            options = [option for option in options if option is not None]
+            if not options:
+                continue
+            group_query = wq.Or(options) if len(options) > 1 else options[0]
+            (required if group.required else clauses).append(group_query)
+        for phrase in request.phrases:
+            phrase_query = self._alternative(phrase, 2.0, terms)
+            if phrase_query is not None:
+                clauses.append(phrase_query)
+        if not clauses and not required:
+            return wq.NullQuery, terms
+        # scale rewards passages that match more of the concepts (like Whoosh's OrGroup.factory).
+        optional = wq.Or(clauses, scale=0.9, minmatch=request.min_should_match) if clauses else None
+        if required:
+            return wq.And(required + ([optional] if optional is not None else [])), terms
+        return optional, terms
+
+    def _alternative(self, text: str, weight: float, terms: dict[str, set[str]]) -> wq.Query | None:
+        """A word or phrase matched in every language's body and context fields."""
+        per_field: list[wq.Query] = []
+        for lang in ANALYSED_LANGS:
+            analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
+            tokens = [token.text for token in analyzer(text)]
+            if not tokens:
+                continue
+            terms[lang].update(tokens)
+            for fieldname in (f"body_{lang}", f"context_{lang}"):
+                if len(tokens) == 1:
+                    per_field.append(wq.Term(fieldname, tokens[0], boost=weight))
+                else:
+                    per_field.append(wq.Phrase(fieldname, tokens, slop=1, boost=weight))
+        if not per_field:
+            return None
+        return wq.Or(per_field)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write_lock(self, timeout: float = 30.0) -> Iterator[None]:
+        """Hold the index's single-writer lock; the kernel frees it if this process dies."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(self.index_dir / "write.lock", "a+")
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as error:
+                    if error.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise IndexLocked(
+                            f"another process is writing the index in {self.index_dir} "
+                            f"(waited {timeout:g} s); try again when it has finished"
+                        ) from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            handle.close()
+
+    def open_writer(self, full: bool, procs: int = 1, limitmb: int = 256) -> StoreWriter:
+        """A writer on the live generation, or on a fresh one when `full` (caller holds write_lock)."""
+        self._remove_stale_generations()
+        current = _current_name(self.index_dir)
+        if full or current is None or not whoosh_index.exists_in(self.index_dir / current):
+            name = f"gen-{time.time_ns():x}-{os.getpid()}"
+            path = self.index_dir / name
+            path.mkdir(parents=True)
+            index = whoosh_index.create_in(str(path), SCHEMA)
+            writer = index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1)
+            return StoreWriter(writer, on_commit=lambda: self._switch_to(name),
+                               on_cancel=lambda: shutil.rmtree(path, ignore_errors=True))
+        index = whoosh_index.open_dir(str(self.index_dir / current))
+        writer = index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1)
+        return StoreWriter(writer, on_commit=lambda: None, on_cancel=lambda: None)
+
+    def _switch_to(self, name: str) -> None:
+        previous = _current_name(self.index_dir)
+        for pointer_name, value in (("PREVIOUS", previous or ""), ("CURRENT", name)):
+            pointer = self.index_dir / f"{pointer_name}.tmp"
+            with open(pointer, "w", encoding="utf-8") as handle:
+                handle.write(value + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.index_dir / pointer_name)
+        self._remove_stale_generations()
+
+    def _remove_stale_generations(self) -> None:
+        """Delete generations that are neither live nor just replaced (a reader may still hold that one)."""
+        keep = {_current_name(self.index_dir)}
+        with contextlib.suppress(FileNotFoundError):
+            keep.add((self.index_dir / "PREVIOUS").read_text(encoding="utf-8").strip())
+        for path in self.index_dir.glob("gen-*"):
+            if path.name not in keep and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)

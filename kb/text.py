@@ -1,0 +1,38 @@
+"""Text helpers shared by indexing and answering: normalisation and sentence splitting (pysbd)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import pysbd
+
+_SPACES = re.compile(r"\s+")
+SENTENCE_LANGUAGES = {"en", "fr", "de", "es", "it", "nl"}
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, whitespace-collapsed text for comparisons."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def word_count(text: str) -> int:
+    """Number of whitespace-separated words."""
+    return len(text.split())
+
+
+@cache
+def _segmenter(lang: str) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=lang if lang in SENTENCE_LANGUAGES else "en", clean=False)
+
+
+def split_sentences(text: str, lang: str = "en") -> list[str]:
+    """Sentences of `text` (lines are hard boundaries: list items and headings end a sentence)."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        sentences.extend(piece.strip() for piece in _segmenter(lang).segment(line) if piece.strip())
+    return sentences

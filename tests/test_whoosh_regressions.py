@@ -1,0 +1,77 @@
+"""What kb relies on in Whoosh (unmaintained upstream): stemming, accent folding, locking, commits."""
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, Schema
+
+from kb.analysis import analyse
+from kb.store import IndexLocked, IndexStore
+
+
+def test_english_uses_porter2_not_the_broken_porter():
+    assert analyse("running", "en") == ["run"]
+    assert analyse("universities", "en") == analyse("university", "en")
+    assert analyse("required", "en") == analyse("requires", "en") == analyse("require", "en")
+
+
+def test_french_stemming_folds_accents():
+    assert analyse("étudiants", "fr") == analyse("etudiants", "fr") == analyse("étudiant", "fr")
+    assert analyse("sélection", "fr") == analyse("selection", "fr")
+    assert analyse("obligatoire", "fr") == analyse("obligatoires", "fr")
+
+
+def test_french_elision_and_stop_words():
+    assert analyse("l'étranger", "fr") == analyse("étranger", "fr")
+    assert analyse("de la", "fr") == []
+
+
+def test_numbers_survive_analysis():
+    assert analyse("87 partners, 8.5 weeks, S1", "en") == ["87", "partner", "8.5", "week", "s1"]
+
+
+def test_unknown_language_is_folded_not_stemmed():
+    assert analyse("Universität Studenten", "de") == ["universitat", "studenten"]
+
+
+def _hold_lock(index_dir, ready):
+    store = IndexStore(index_dir)
+    with store.write_lock(timeout=1):
+        ready.set()
+        time.sleep(60)
+
+
+def test_write_lock_is_exclusive_and_freed_when_the_holder_is_killed(tmp_path):
+    ready = multiprocessing.get_context("fork").Event()
+    holder = multiprocessing.get_context("fork").Process(target=_hold_lock, args=(tmp_path, ready))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(IndexLocked, match="another process is writing"):
+            with IndexStore(tmp_path).write_lock(timeout=0.3):
+                pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join()
+    with IndexStore(tmp_path).write_lock(timeout=1):
+        pass  # a lock left by a killed process never blocks the next writer
+
+
+def test_whoosh_commit_is_invisible_until_done(tmp_path):
+    ix = whoosh_index.create_in(str(tmp_path), Schema(id=ID(stored=True)))
+    writer = ix.writer()
+    writer.add_document(id="a")
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == 0
+    writer.commit()
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == 1
+    writer = ix.writer()
+    writer.add_document(id="b")
+    writer.cancel()
+    with whoosh_index.open_dir(str(tmp_path)).searcher() as searcher:
+        assert searcher.doc_count() == 1
