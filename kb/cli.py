@@ -103,5 +103,95 @@ def search_command(query: str, as_json: bool, limit: int, page: int, school: str
         click.echo("   " + " ".join(hit.text.split())[:300])
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="Port to listen on.")
+@index_option
+@corpus_option
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="gunicorn worker processes (each answers several requests at once in threads).")
+@click.option("--watch", is_flag=True, help="Reindex a few seconds after the corpus changes.")
+@_fail_cleanly
+def serve_command(host: str, port: int, index_dir: str | None, corpus_dir: str | None, workers: int,
+                  watch: bool) -> None:
+    """Serve the web app and JSON API with gunicorn; builds the index first when there is none."""
+    from webapp.server import serve
+
+    settings = load_settings(corpus_dir, index_dir)
+    with _open_store(str(settings.index_dir)) as store:
+        if not store.exists():
+            from indexer.pipeline import run_index
+
+            click.echo(f"kb: no index in {settings.index_dir}; indexing {settings.corpus_dir} first", err=True)
+            summary = run_index(settings.corpus_dir, store, progress=sys.stderr.isatty(),
+                                on_skip=lambda skipped: click.echo(
+                                    f"kb: skipped {skipped.source}: {skipped.reason}", err=True))
+            click.echo(summary.line(), err=True)
+    app_config = {"INDEX_DIR": str(settings.index_dir), "CORPUS_DIR": str(settings.corpus_dir),
+                  "ADMIN_TOKEN": settings.admin_token}
+    serve(app_config, host=host, port=port, workers=workers, watch=watch)
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the /api/ask body.")
+@index_option
+@_fail_cleanly
+def ask_command(question: str, as_json: bool, index_dir: str | None) -> None:
+    """Answer QUESTION from the index, with numbered citations."""
+    from kb.answer import ask
+
+    with _open_store(index_dir) as store:
+        answer = ask(store, question)
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    if answer.kind == "none":
+        click.echo("Not found: the indexed pages do not answer this question.")
+    else:
+        click.echo(answer.answer)
+    for item in answer.items:
+        click.echo(f"  - {item.label} " + " ".join(f"[{n}]" for n in item.citations))
+    if answer.citations:
+        click.echo("\nClosest passages:" if answer.kind == "none" else "\nSources:")
+    for number, hit in enumerate(answer.citations, 1):
+        school_part = f" [{hit.school}]" if hit.school else ""
+        click.echo(f"[{number}] {hit.title}{school_part} ({hit.source})")
+        click.echo("    " + " ".join(hit.text.split())[:300])
+    click.echo(f"\n({answer.kind}, {answer.took_ms:.1f} ms)")
+
+
+@main.command("eval")
+@click.argument("question_file", metavar="FILE.jsonl", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print only the figures as JSON.")
+@index_option
+@_fail_cleanly
+def eval_command(question_file: str, as_json: bool, index_dir: str | None) -> None:
+    """Score a question file (shared/eval/README.md) and print the figures."""
+    from kb.answer import ask
+    from kb.evaluate import evaluate, load_questions
+
+    questions = load_questions(question_file)
+    with _open_store(index_dir) as store:
+        report = evaluate(questions, lambda text: ask(store, text).to_dict())
+    figures = report.figures()
+    if as_json:
+        _print_json(figures)
+        return
+    for result in report.results:
+        body = result.body
+        shown = ", ".join(item["label"] for item in body["items"]) if body["items"] else (body["answer"] or "-")
+        click.echo(f"{result.score:4.2f}  {result.question.id:<10} {result.question.kind:<4} -> {body['kind']:<4} "
+                   f"{result.ms:6.1f} ms  {result.question.question}")
+        click.echo(f"      {' '.join(shown.split())[:160]}")
+
+    def shown_score(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    click.echo(f"\noverall {shown_score(figures['overall'])}  list {shown_score(figures['list'])}  "
+               f"fact {shown_score(figures['fact'])}  none {shown_score(figures['none'])}  "
+               f"n {figures['n']}  p50 {figures['p50_ms']} ms")
+
+
 if __name__ == "__main__":
     main()

@@ -249,6 +249,7 @@ class IndexStore:
         self._index: whoosh_index.Index | None = None
         self._generation: str | None = None
         self._searcher: Searcher | None = None
+        self._stats: tuple[int, int] | None = None
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -272,16 +273,15 @@ class IndexStore:
         """Pick up a commit or a rebuild made since the searcher was opened; True if it changed."""
         if self._searcher is None:
             return False
-        if _current_name(self.index_dir) != self._generation:
-            self.close()
-            return True
         try:
-            if self._searcher.up_to_date():
-                return False
-            self._searcher = self._searcher.refresh()
-        except (OSError, whoosh_index.IndexError):
+            changed = _current_name(self.index_dir) != self._generation or not self._searcher.up_to_date()
+        except OSError:
+            changed = True
+        if changed:
+            # Reopen rather than Searcher.refresh(): that reuses segment readers and can keep
+            # a segment's old deletions.
             self.close()
-        return True
+        return changed
 
     def close(self) -> None:
         """Release open files."""
@@ -290,13 +290,16 @@ class IndexStore:
         self._searcher = None
         self._index = None
         self._generation = None
+        self._stats = None
 
     def stats(self) -> tuple[int, int]:
-        """Number of documents and of passages in the index."""
+        """Number of documents and of passages in the index (deleted ones not counted)."""
         searcher = self.searcher()
-        documents = searcher.doc_frequency("record", "doc")
-        passages = searcher.doc_frequency("record", "passage")
-        return documents, passages
+        if self._stats is None:
+            # doc_frequency() would count deleted records until segments merge; matching does not.
+            self._stats = (len(searcher.search(wq.Term("record", "doc"), limit=1)),
+                           len(searcher.search(wq.Term("record", "passage"), limit=1)))
+        return self._stats
 
     def documents(self) -> dict[str, tuple[Document, str]]:
         """Every indexed document with its settings hash, by source path."""
@@ -360,6 +363,9 @@ class IndexStore:
             groupedby=facets if request.facets else None,
             # Identical passages (copies of a page) show once; the first, best-scored, stands for all.
             collapse="text_hash",
+            # Whoosh's block-skipping top collector cannot count under `collapse` (AttributeError in
+            # CollapseCollector.all_ids when no facets are asked), so score every match instead.
+            optimize=False,
         )
         page = [(hit.fields(), hit.score) for hit in results[request.offset:]]
         hits = [_hit_from_fields(fields, score) for fields, score in page]
@@ -376,6 +382,17 @@ class IndexStore:
                 }
         total = len(results)
         return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
+
+    def document_frequency(self, text: str) -> int:
+        """How many passages hold `text` in any language's body (a phrase counts as its rarest word)."""
+        searcher = self.searcher()
+        best = 0
+        for lang in ANALYSED_LANGS:
+            analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
+            tokens = [token.text for token in analyzer(text)]
+            if tokens:
+                best = max(best, min(searcher.doc_frequency(f"body_{lang}", token) for token in tokens))
+        return best
 
     def suggest(self, word: str) -> str | None:
         """A likely intended spelling of `word` from the index's vocabulary, or None."""

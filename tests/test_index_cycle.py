@@ -1,0 +1,175 @@
+"""The incremental indexing cycle end to end: add, change, delete, no-op, --full, locking, kill -9."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from indexer.load import Skipped
+from indexer.pipeline import run_index
+from kb.store import IndexLocked, IndexStore
+
+PAGE = """<html lang="en"><head><title>{title} | Northbridge Institute of Technology</title></head>
+<body><nav><a href="/">Home</a><a href="/apply">Apply</a></nav>
+<main><h1>{title}</h1><p>{body}</p></main><footer>© Northbridge</footer></body></html>"""
+
+
+def _write(corpus: Path, name: str, title: str, body: str) -> None:
+    path = corpus / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(PAGE.format(title=title, body=body), encoding="utf-8")
+
+
+def _sources(store: IndexStore) -> set[str]:
+    store.refresh()
+    return set(store.documents())
+
+
+def _counts(summary):
+    return (summary.added, summary.updated, summary.removed, summary.unchanged, summary.skipped)
+
+
+def test_add_change_delete_and_no_op(corpus, store):
+    _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
+    _write(corpus, "sub/b.html", "Internships", "Internships abroad last eight weeks.")
+    first = run_index(corpus, store)
+    assert _counts(first) == (2, 0, 0, 0, 0)
+    assert first.documents == 2 and first.passages >= 2
+    assert _sources(store) == {"a.html", "sub/b.html"}
+
+    index_files = {p: p.stat().st_mtime_ns for p in (store.index_dir).rglob("*") if p.is_file() and p.name != "write.lock"}
+    assert _counts(run_index(corpus, store)) == (0, 0, 0, 2, 0)
+    assert {p: p.stat().st_mtime_ns for p in index_files} == index_files  # a no-op writes nothing
+
+    _write(corpus, "a.html", "Exchange", "Every student spends two semesters abroad at a partner university.")
+    (corpus / "sub" / "b.html").unlink()
+    _write(corpus, "c.html", "Fees", "Tuition fees are listed each year.")
+    summary = run_index(corpus, store)
+    assert _counts(summary) == (1, 1, 1, 0, 0)
+    assert _sources(store) == {"a.html", "c.html"}
+    passages = store.document(store.documents()["a.html"][0].doc_id)[1]
+    assert "two semesters" in " ".join(p.text for p in passages)
+
+
+def test_touched_but_unchanged_file_is_not_reindexed(corpus, store):
+    _write(corpus, "a.html", "Exchange", "A semester abroad.")
+    run_index(corpus, store)
+    os.utime(corpus / "a.html", ns=(time.time_ns(), time.time_ns() + 10**9))
+    assert _counts(run_index(corpus, store)) == (0, 0, 0, 1, 0)
+
+
+def test_passage_ids_survive_a_reindex_of_other_pages(corpus, store):
+    _write(corpus, "a.html", "Exchange", "A semester abroad.")
+    _write(corpus, "b.html", "Fees", "Fees.")
+    run_index(corpus, store)
+    doc_id = store.documents()["a.html"][0].doc_id
+    before = [p.passage_id for p in store.document(doc_id)[1]]
+    _write(corpus, "b.html", "Fees", "Fees changed.")
+    run_index(corpus, store, full=True)
+    store.refresh()
+    assert [p.passage_id for p in store.document(doc_id)[1]] == before
+
+
+def test_sources_toml_change_reindexes_the_page(corpus, store):
+    _write(corpus, "a.html", "Exchange", "A semester abroad.")
+    run_index(corpus, store)
+    (corpus / "sources.toml").write_text('["a.html"]\nschool = "Southgate School"\n')
+    assert _counts(run_index(corpus, store)) == (0, 1, 0, 0, 0)
+    store.refresh()
+    assert store.documents()["a.html"][0].school == "Southgate School"
+
+
+def test_unusable_files_are_skipped_and_named(corpus, store):
+    _write(corpus, "good.html", "Exchange", "A semester abroad.")
+    (corpus / "empty.html").write_bytes(b"")
+    (corpus / "binary.html").write_bytes(b"\x00\x01\x02PNG" * 100)
+    skipped: list[Skipped] = []
+    summary = run_index(corpus, store, on_skip=skipped.append)
+    assert summary.added == 1 and summary.skipped == 2
+    assert {s.source: s.reason for s in skipped} == {"empty.html": "empty file",
+                                                      "binary.html": "binary file (contains NUL bytes)"}
+
+
+def test_full_rebuild_switches_generations_and_leaves_no_debris(corpus, store):
+    _write(corpus, "a.html", "Exchange", "A semester abroad.")
+    run_index(corpus, store)
+    full = run_index(corpus, store, full=True)
+    assert full.added == 1 and full.documents == 1
+    generations = sorted(p.name for p in store.index_dir.glob("gen-*"))
+    assert len(generations) <= 2  # the live one and the one it replaced (a reader may still hold it)
+    assert (store.index_dir / "CURRENT").read_text().strip() in generations
+
+
+def test_empty_corpus_gives_an_empty_index(corpus, store):
+    summary = run_index(corpus, store)
+    assert (summary.documents, summary.passages) == (0, 0)
+
+
+def test_second_writer_waits_then_fails_clearly(corpus, store):
+    _write(corpus, "a.html", "Exchange", "A semester abroad.")
+    with store.write_lock():
+        with pytest.raises(IndexLocked, match="another process is writing the index"):
+            run_index(corpus, IndexStore(store.index_dir), lock_timeout=0.3)
+
+
+def _big_corpus(corpus: Path, pages: int) -> None:
+    for number in range(pages):
+        _write(corpus, f"p{number:04d}.html", f"Page {number}",
+               f"Page {number} tells how students of programme {number} spend a semester abroad. " * 20)
+
+
+def _lock_is_held(index_dir: Path) -> bool:
+    with open(index_dir / "write.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def _kill_mid_run(command: list[str], index_dir: Path, delay: float) -> None:
+    """Start a run, wait until it holds the write lock (it is writing), then kill -9 it after `delay`."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _lock_is_held(index_dir) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    time.sleep(delay)
+    assert process.poll() is None, "the run ended before it could be killed: make the corpus bigger"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_kill_9_during_full_and_incremental_runs_loses_nothing(corpus, store):
+    pages = 700
+    _big_corpus(corpus, pages)
+    kb = [sys.executable, "-m", "kb", "index", "--workers", "1", "--corpus", str(corpus),
+          "--index", str(store.index_dir)]
+    started = time.monotonic()
+    subprocess.run(kb, check=True, capture_output=True, timeout=300)
+    duration = time.monotonic() - started
+    before = store.stats()
+    rng = random.Random(9)
+    for run in range(3):
+        if run == 2:  # an incremental run that rewrites every page
+            for number in range(pages):
+                _write(corpus, f"p{number:04d}.html", f"Page {number}", f"Page {number} was rewritten. " * 30)
+        _kill_mid_run(kb + (["--full"] if run < 2 else []), store.index_dir, rng.uniform(0.1, 0.6) * duration)
+        reader = IndexStore(store.index_dir)
+        assert reader.stats() == before  # the previous index still answers with every page
+        reader.close()
+    # The next run completes without anyone removing a lock, and the index matches the corpus.
+    done = subprocess.run(kb, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"indexed {pages} documents: 0 added, {pages} updated" in done.stdout
+    store.refresh()
+    rewritten = store.document(store.documents()["p0000.html"][0].doc_id)[1]
+    assert "was rewritten" in rewritten[0].text
