@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from indexer.load import SourceFile, Skipped, UnreadableFile, read_bytes, read_metadata, walk_corpus
 from indexer.prepare import Prepared, content_hash, doc_id_for, prepare, settings_hash
+from indexer.workers import bind_children_to_this_process
 from indexer.write import write_changes
 from kb.models import Document, IndexSummary
 from kb.store import IndexStore
@@ -91,8 +92,16 @@ def prepare_all(
     if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
         yield from map(_prepare_or_skip, jobs)
         return
+    bind_children_to_this_process()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(_prepare_or_skip, jobs, chunksize=16)
+
+
+def _writer_procs(pages: int, workers: int | None) -> int:
+    """Whoosh writer processes: one per core for large runs, unless the caller asked for one worker."""
+    if pages < PARALLEL_THRESHOLD or workers == 1:
+        return 1
+    return min(workers or os.cpu_count() or 1, 4)
 
 
 def run_index(
@@ -118,7 +127,8 @@ def run_index(
         prepared = prepare_all(plan.to_prepare, metadata, workers)
         if progress:
             prepared = tqdm(prepared, total=len(plan.to_prepare), unit="page", desc="indexing", leave=False)
-        counts = write_changes(store, prepared, plan, full=full or not store.exists())
+        counts = write_changes(store, prepared, plan, full=full or not store.exists(),
+                               procs=_writer_procs(len(plan.to_prepare), workers))
         store.refresh()
         documents, passages = store.stats() if store.exists() else (0, 0)
     skipped = plan.skipped + counts.skipped

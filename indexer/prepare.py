@@ -12,6 +12,7 @@ from indexer.clean import clean_document
 from indexer.load import SourceFile, UnreadableFile, decode, read_bytes
 from kb.language import detect_language, normalise_lang
 from kb.models import Block, Document, PageMeta, Passage
+from kb.store import analyse_passage
 
 #: Bump when cleaning or chunking changes what a page yields, so `kb index` redoes every page.
 PIPELINE_VERSION = "1"
@@ -24,6 +25,7 @@ class Prepared:
     document: Document
     passages: list[Passage]
     settings_hash: str
+    analysed: dict[str, dict[str, str]]  # passage id -> analysed index fields
 
 
 def doc_id_for(source: str) -> str:
@@ -94,4 +96,6 @@ def prepare(file: SourceFile, overrides: dict[str, str]) -> Prepared:
     )
     passages = chunk_blocks(page.blocks, doc_id, lang)
     document.passage_count = len(passages)
-    return Prepared(document, passages, settings_hash(overrides))
+    # Analysis (stemming) happens here, in the worker processes, not in the single writing process.
+    analysed = {passage.passage_id: analyse_passage(passage, document.title) for passage in passages}
+    return Prepared(document, passages, settings_hash(overrides), analysed)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from indexer.load import Skipped
 from indexer.prepare import Prepared, doc_id_for
+from indexer.workers import bind_children_to_this_process
 from kb.store import IndexStore
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ def write_changes(
     counts = WriteCounts()
     if not full and not plan.to_prepare and not plan.to_remove:
         return counts
+    if procs > 1:
+        bind_children_to_this_process()
     writer = store.open_writer(full=full, procs=procs, limitmb=WRITER_LIMIT_MB)
     try:
         for item in prepared:
@@ -50,7 +53,7 @@ def write_changes(
                 counts.updated += 1
             else:
                 counts.added += 1
-            writer.add(item.document, item.passages, item.settings_hash)
+            writer.add(item.document, item.passages, item.settings_hash, item.analysed)
         for doc_id in plan.to_remove:
             writer.delete(doc_id)
             counts.removed += 1

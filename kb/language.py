@@ -21,7 +21,8 @@ def detect_language(text: str, default: str = "en") -> tuple[str, float]:
     """The most likely language of `text` and its probability; `default` with 0.0 for empty text."""
     if not text.strip():
         return default, 0.0
-    lang, probability = _identifier().classify(text[:4000])
+    # A thousand characters decide the language as well as the whole text, at a fraction of the cost.
+    lang, probability = _identifier().classify(text[:1000])
     return lang, float(probability)
 
 

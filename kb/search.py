@@ -27,14 +27,21 @@ def search(
     per_page: int = DEFAULT_PER_PAGE,
     glossary: Glossary | None = None,
 ) -> SearchResult:
-    """Ranked, highlighted passages for `text`, one page of them, with facets and a suggestion."""
+    """Ranked, highlighted passages for `text` (all its words, else any), one page, with facets and a suggestion."""
     started = time.perf_counter()
     glossary = glossary if glossary is not None else load_glossary()
     user = parse_user_text(text)
     request = build_query(user.words, glossary, user.phrases)
     request.school, request.lang = school or None, lang or None
     request.limit, request.offset, request.facets = per_page, (page - 1) * per_page, True
+    # Every concept first (precise, and cheap on a large index); any concept when that finds nothing.
+    for group in request.groups:
+        group.required = True
     found = store.search(request)
+    if found.total == 0 and len(request.groups) > 1:
+        for group in request.groups:
+            group.required = False
+        found = store.search(request)
     for hit in found.hits:
         hit.highlight = highlight(hit.text, found.matched_terms.get(field_lang(hit.lang), set()), hit.lang)
     suggestion = _suggestion(store, user.words) if found.total < SUGGEST_BELOW else None

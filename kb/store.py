@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.searching import Searcher
-from whoosh.sorting import Count, FieldFacet
 from whoosh.writing import IndexWriter
 
-from kb.analysis import STEMMED_LANGUAGES, analyzer_for, field_lang, plain_analyzer, word_analyzer
+from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, word_analyzer
 from kb.models import Document, Hit, Passage
 
 ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
@@ -44,11 +44,13 @@ NO_SCHOOL = ""
 
 def _build_schema() -> Schema:
     """The one declaration of the index schema (passage records and document records)."""
+    # The analysed fields receive text already analysed by analyse_passage() (in the indexer's worker
+    # processes), so Whoosh only splits it on spaces; queries are analysed with the same analyzers.
     analysed = {}
     for lang in ANALYSED_LANGS:
-        analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
-        analysed[f"body_{lang}"] = TEXT(analyzer=analyzer, phrase=True)
-        analysed[f"context_{lang}"] = TEXT(analyzer=analyzer, phrase=True, field_boost=CONTEXT_BOOST)
+        analysed[f"body_{lang}"] = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True)
+        analysed[f"context_{lang}"] = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True,
+                                           field_boost=CONTEXT_BOOST)
     return Schema(
         record=ID(stored=True),  # "passage" or "doc"
         doc_id=ID(stored=True),
@@ -68,7 +70,7 @@ def _build_schema() -> Schema:
         size=STORED(),
         indexed_at=STORED(),
         passage_count=STORED(),
-        words=TEXT(analyzer=word_analyzer(), phrase=False),
+        words=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
         **analysed,
     )
 
@@ -177,8 +179,12 @@ class StoreWriter:
         self._on_cancel = on_cancel
         self.changed = False
 
-    def add(self, document: Document, passages: list[Passage], settings_hash: str = "") -> None:
-        """Write a document record and its passages (replacing nothing: delete first to update)."""
+    def add(self, document: Document, passages: list[Passage], settings_hash: str = "",
+            analysed: dict[str, dict[str, str]] | None = None) -> None:
+        """Write a document record and its passages (delete first to update).
+
+        `analysed` maps passage ids to analyse_passage() results computed beforehand, e.g. in workers.
+        """
         school = document.school or NO_SCHOOL
         self._writer.add_document(
             record="doc",
@@ -196,9 +202,8 @@ class StoreWriter:
             indexed_at=document.indexed_at,
             passage_count=len(passages),
         )
-        context = document.title
         for passage in passages:
-            suffix = field_lang(passage.lang)
+            indexed = analysed.get(passage.passage_id) if analysed else None
             self._writer.add_document(
                 record="passage",
                 doc_id=document.doc_id,
@@ -211,8 +216,7 @@ class StoreWriter:
                 text=passage.text,
                 position=passage.position,
                 text_hash=passage_text_key(passage.text),
-                words=passage.text,
-                **{f"body_{suffix}": passage.text, f"context_{suffix}": f"{context}\n{passage.heading}"},
+                **(indexed or analyse_passage(passage, document.title)),
             )
         self.changed = True
 
@@ -233,6 +237,17 @@ class StoreWriter:
         """Drop every change of this transaction."""
         self._writer.cancel()
         self._on_cancel()
+
+
+def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
+    """The analysed field values of a passage: its body and context terms, and its words for spelling."""
+    suffix = field_lang(passage.lang)
+    words = dict.fromkeys(token.text for token in word_analyzer()(passage.text))
+    return {
+        f"body_{suffix}": " ".join(analyse(passage.text, passage.lang)),
+        f"context_{suffix}": " ".join(analyse(f"{title}\n{passage.heading}", passage.lang)),
+        "words": " ".join(words),
+    }
 
 
 def passage_text_key(text: str) -> str:
@@ -344,51 +359,85 @@ class IndexStore:
         return found
 
     def search(self, request: StoreQuery) -> StoreResults:
-        """Ranked passages for a query, one page of them, with facets when asked."""
+        """Ranked passages for a query, one page of them, with the total and facets when asked.
+
+        Identical passages (copies of a page) count and show once: the best-scored stands for all
+        and names the other sources in `also_in`.
+        """
         searcher = self.searcher()
         query, terms = self._compile(request)
-        filters = [wq.Term("record", "passage")]
+        filter_query = self._filter(request)
+        wanted = request.offset + request.limit
+        fetch = wanted + 10
+        while True:
+            # Plain top-N search keeps Whoosh's block-skipping collector; collapsing and facet
+            # grouping inside Whoosh would score every match, several times slower on large indexes.
+            results = searcher.search(query, filter=filter_query, limit=fetch)
+            unique: list[tuple[dict, float]] = []
+            seen: set[str] = set()
+            for hit in results:
+                fields = hit.fields()
+                if fields["text_hash"] not in seen:
+                    seen.add(fields["text_hash"])
+                    unique.append((fields, hit.score))
+            if len(unique) >= wanted or results.scored_length() < fetch:
+                break
+            fetch *= 2
+        page = unique[request.offset:wanted]
+        hits = [_hit_from_fields(fields, score) for fields, score in page]
+        copies = self.duplicates({fields["passage_id"]: fields["text_hash"] for fields, _ in page})
+        for hit in hits:
+            hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
+        total, facet_counts = self._count(searcher, query, filter_query, request.facets)
+        return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
+
+    @staticmethod
+    def _filter(request: StoreQuery) -> wq.Query | None:
+        # No record filter: document records carry no analysed text, so they never match, and a
+        # filter over every passage would cost a bitset build per query.
+        filters: list[wq.Query] = []
         if request.school:
             filters.append(wq.Term("school", request.school))
         if request.lang:
             filters.append(wq.Term("lang", request.lang))
         if request.doc_ids is not None:
-            filters.append(wq.Or([wq.Term("doc_id", doc_id) for doc_id in request.doc_ids]) if request.doc_ids
-                           else wq.NullQuery)
-        facets = {"school": FieldFacet("school", maptype=Count), "lang": FieldFacet("lang", maptype=Count)}
-        results = searcher.search(
-            query,
-            filter=wq.And(filters),
-            limit=request.offset + request.limit,
-            groupedby=facets if request.facets else None,
-            # Identical passages (copies of a page) show once; the first, best-scored, stands for all.
-            collapse="text_hash",
-            # Whoosh's block-skipping top collector cannot count under `collapse` (AttributeError in
-            # CollapseCollector.all_ids when no facets are asked), so score every match instead.
-            optimize=False,
-        )
-        page = [(hit.fields(), hit.score) for hit in results[request.offset:]]
-        hits = [_hit_from_fields(fields, score) for fields, score in page]
-        copies = self.duplicates({fields["passage_id"]: fields["text_hash"] for fields, _ in page})
-        for hit in hits:
-            hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
-        facet_counts: dict[str, dict[str, int]] = {}
-        if request.facets:
-            for name in facets:
-                counts = results.groups(name)
-                facet_counts[name] = {
-                    (key or "").strip(): count for key, count in
-                    sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] or "")) if key
-                }
-        total = len(results)
-        return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
+            filters.append(wq.Or([wq.Term("doc_id", doc_id) for doc_id in request.doc_ids])
+                           if request.doc_ids else wq.NullQuery)
+        return wq.And(filters) if filters else None
+
+    @staticmethod
+    def _count(searcher: Searcher, query: wq.Query, filter_query: wq.Query | None,
+               facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
+        """Distinct matching passages and, when asked, their counts by school and language."""
+        matching = wq.And([query, filter_query]) if filter_query is not None else query
+        reader = searcher.reader()
+        text_hash = reader.column_reader("text_hash")
+        columns = {name: reader.column_reader(name) for name in ("school", "lang")} if facets else {}
+        counts: dict[str, dict[str, int]] = {name: {} for name in columns}
+        seen: set[str] = set()
+        # Walking the matcher leapfrogs through intersections; docs_for_query() would read every
+        # posting list in full.
+        matcher = matching.matcher(searcher)
+        while matcher.is_active():
+            docnum = matcher.id()
+            matcher.next()
+            key = text_hash[docnum]
+            if key in seen:
+                continue
+            seen.add(key)
+            for name, column in columns.items():
+                value = column[docnum]
+                if value:
+                    counts[name][value] = counts[name].get(value, 0) + 1
+        ordered = {name: dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))) for name, found in counts.items()}
+        return len(seen), ordered
 
     def document_frequency(self, text: str) -> int:
         """How many passages hold `text` in any language's body (a phrase counts as its rarest word)."""
         searcher = self.searcher()
         best = 0
         for lang in ANALYSED_LANGS:
-            analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
+            analyzer = analyzer_for(lang)
             tokens = [token.text for token in analyzer(text)]
             if tokens:
                 best = max(best, min(searcher.doc_frequency(f"body_{lang}", token) for token in tokens))
@@ -422,7 +471,7 @@ class IndexStore:
         if not clauses and not required:
             return wq.NullQuery, terms
         # scale rewards passages that match more of the concepts (like Whoosh's OrGroup.factory).
-        optional = wq.Or(clauses, scale=0.9, minmatch=request.min_should_match) if clauses else None
+        optional = wq.Or(clauses, minmatch=request.min_should_match) if clauses else None
         if required:
             return wq.And(required + ([optional] if optional is not None else [])), terms
         return optional, terms
@@ -431,7 +480,7 @@ class IndexStore:
         """A word or phrase matched in every language's body and context fields."""
         per_field: list[wq.Query] = []
         for lang in ANALYSED_LANGS:
-            analyzer = analyzer_for(lang) if lang != "other" else plain_analyzer()
+            analyzer = analyzer_for(lang)
             tokens = [token.text for token in analyzer(text)]
             if not tokens:
                 continue

@@ -126,6 +126,23 @@ def _big_corpus(corpus: Path, pages: int) -> None:
                f"Page {number} tells how students of programme {number} spend a semester abroad. " * 20)
 
 
+def _assert_no_process_left(marker: str) -> None:
+    """No worker of a killed run lives on (it would hold the lock and wait forever)."""
+    deadline = time.monotonic() + 10
+    while True:
+        alive = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if marker.encode() in cmdline.read_bytes():
+                    alive.append(cmdline.parent.name)
+            except OSError:
+                continue
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not alive, f"processes of the killed run are still alive: {alive}"
+
+
 def _lock_is_held(index_dir: Path) -> bool:
     with open(index_dir / "write.lock", "a+") as handle:
         try:
@@ -151,8 +168,8 @@ def _kill_mid_run(command: list[str], index_dir: Path, delay: float) -> None:
 def test_kill_9_during_full_and_incremental_runs_loses_nothing(corpus, store):
     pages = 700
     _big_corpus(corpus, pages)
-    kb = [sys.executable, "-m", "kb", "index", "--workers", "1", "--corpus", str(corpus),
-          "--index", str(store.index_dir)]
+    # Default workers: the runs fork cleaning workers and Whoosh writer processes.
+    kb = [sys.executable, "-m", "kb", "index", "--corpus", str(corpus), "--index", str(store.index_dir)]
     started = time.monotonic()
     subprocess.run(kb, check=True, capture_output=True, timeout=300)
     duration = time.monotonic() - started
@@ -166,6 +183,7 @@ def test_kill_9_during_full_and_incremental_runs_loses_nothing(corpus, store):
         reader = IndexStore(store.index_dir)
         assert reader.stats() == before  # the previous index still answers with every page
         reader.close()
+        _assert_no_process_left(str(store.index_dir))
     # The next run completes without anyone removing a lock, and the index matches the corpus.
     done = subprocess.run(kb, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
