@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 from indexer.chunk import chunk_blocks
 from indexer.clean import clean_document
 from indexer.load import SourceFile, UnreadableFile, decode, read_bytes
-from kb.language import detect_language, normalise_lang
+from kb.language import CANDIDATE_LANGUAGES, detect_language, normalise_lang
 from kb.models import Block, Document, PageMeta, Passage
 from kb.store import analyse_passage
 
@@ -63,12 +63,24 @@ def resolve_title(overrides: dict[str, str], meta: PageMeta, blocks: list[Block]
     return _title_from_file_name(source)
 
 
-def resolve_lang(overrides: dict[str, str], meta: PageMeta, blocks: list[Block]) -> str:
-    """sources.toml > front matter / <html lang> > detection on the page's prose."""
+def lang_from_path(source: str) -> str | None:
+    """A language named by a folder of the source path, as sites lay out translations (`fr/...`)."""
+    for folder in PurePosixPath(source).parts[:-1]:
+        lang = normalise_lang(folder)
+        if lang in CANDIDATE_LANGUAGES and len(folder) in (2, 5):  # "fr", "fr-fr", "en_us"
+            return lang
+    return None
+
+
+def resolve_lang(overrides: dict[str, str], meta: PageMeta, blocks: list[Block], source: str = "") -> str:
+    """sources.toml > front matter / <html lang> > a language folder in the path > detection on the prose."""
     for declared in (overrides.get("lang"), meta.lang):
         lang = normalise_lang(declared)
         if lang:
             return lang
+    from_path = lang_from_path(source)
+    if from_path:
+        return from_path
     prose = " ".join(block.text for block in blocks if block.kind != "code")
     return detect_language(prose, default="en")[0]
 
@@ -81,7 +93,7 @@ def prepare(file: SourceFile, overrides: dict[str, str]) -> Prepared:
     if not page.blocks:
         raise UnreadableFile("no text left after cleaning")
     doc_id = doc_id_for(file.source)
-    lang = resolve_lang(overrides, page.meta, page.blocks)
+    lang = resolve_lang(overrides, page.meta, page.blocks, file.source)
     document = Document(
         doc_id=doc_id,
         source=file.source,
