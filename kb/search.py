@@ -13,7 +13,7 @@ from kb.store import IndexStore
 
 DEFAULT_PER_PAGE = 10
 MAX_PER_PAGE = 100
-#: Below this many results a spelling suggestion is offered.
+#: Below this many results (or when some words match nothing) a spelling suggestion is offered.
 SUGGEST_BELOW = 3
 
 
@@ -37,14 +37,17 @@ def search(
     # Every concept first (precise, and cheap on a large index); any concept when that finds nothing.
     for group in request.groups:
         group.required = True
+    request.phrases_required = True  # a quoted phrase is what the user insists on
     found = store.search(request)
-    if found.total == 0 and len(request.groups) > 1:
+    some_words_unmatched = found.total == 0 and len(request.groups) > 1
+    if some_words_unmatched:
         for group in request.groups:
             group.required = False
         found = store.search(request)
     for hit in found.hits:
         hit.highlight = highlight(hit.text, found.matched_terms.get(field_lang(hit.lang), set()), hit.lang)
-    suggestion = _suggestion(store, user.words) if found.total < SUGGEST_BELOW else None
+    wants_suggestion = found.total < SUGGEST_BELOW or some_words_unmatched
+    suggestion = _suggestion(store, user.words) if wants_suggestion else None
     return SearchResult(
         query=text,
         total=found.total,

@@ -1,0 +1,120 @@
+"""Full-text search: user text handling, ranking, filters, facets, pages, duplicates, highlights, spelling."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from indexer.pipeline import run_index
+from kb.highlight import highlight
+from kb.query import build_query, parse_user_text
+from kb.search import search
+from kb.store import IndexStore
+
+from conftest import SEED_CORPUS
+
+
+def test_user_text_never_reaches_a_parser_as_syntax():
+    parsed = parse_user_text('title:abroad AND "semester abroad" OR (NOT * ?* "unbalanced')
+    assert parsed.phrases == ["semester abroad"]
+    assert "title" in parsed.words and "abroad" in parsed.words and "*" not in parsed.words
+    assert parse_user_text('""  ***  ').words == []
+
+
+def test_build_query_expands_with_the_glossary():
+    from kb.glossary import load_glossary
+
+    query = build_query(["mandatory", "semester", "the"], load_glossary())
+    assert len(query.groups) == 2  # stop word dropped
+    alternatives = {alt.text for alt in query.groups[0].alternatives}
+    assert {"mandatory", "compulsory", "obligatoire"} <= alternatives
+    assert query.groups[0].alternatives[0].weight > query.groups[0].alternatives[1].weight
+
+
+def test_highlight_marks_words_by_stem_and_escapes_everything_else():
+    marked = highlight("Students <b>must</b> spend semesters abroad & more", {"student", "semest"}, "en")
+    assert marked == "<mark>Students</mark> &lt;b&gt;must&lt;/b&gt; spend <mark>semesters</mark> abroad &amp; more"
+    assert highlight("<script>alert(1)</script>", set(), "en") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_ranked_highlighted_results_with_facets(seed_store):
+    result = search(seed_store, "semester abroad")
+    assert result.total == len(result.results) >= 3
+    assert {hit.school for hit in result.results} >= {"ESME", "ESTP", "ISA Lille"}
+    assert all("<mark>" in hit.highlight for hit in result.results)
+    assert result.facets["lang"] == {"en": result.total}
+    assert sum(result.facets["school"].values()) == result.total
+    scores = [hit.score for hit in result.results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_school_and_language_filters(seed_store):
+    assert {hit.school for hit in search(seed_store, "mobility", school="ESTP").results} == {"ESTP"}
+    french = search(seed_store, "mobilité", lang="fr")
+    assert french.total >= 1 and {hit.lang for hit in french.results} == {"fr"}
+    assert search(seed_store, "mobility", school="No Such School").total == 0
+
+
+def test_french_query_finds_accented_and_unaccented_forms(seed_store):
+    accented = search(seed_store, "sélection motivation")
+    plain = search(seed_store, "selection motivation")
+    assert accented.results and accented.results[0].source == "004_21e782c85eb9b775.txt"
+    assert [h.passage_id for h in plain.results] == [h.passage_id for h in accented.results]
+
+
+def test_all_words_first_then_any_word(seed_store):
+    assert search(seed_store, "BRICS Sherbrooke").total >= 2  # no passage has both: any word counts
+
+
+def test_pagination_is_consistent(seed_store):
+    everything = search(seed_store, "international", per_page=50)
+    first, second = search(seed_store, "international", per_page=3), search(seed_store, "international", page=2, per_page=3)
+    assert first.total == second.total == everything.total > 6
+    assert [h.passage_id for h in first.results + second.results] == [h.passage_id for h in everything.results[:6]]
+    assert search(seed_store, "international", page=99, per_page=10).results == []
+
+
+def test_chrome_never_reaches_the_index(seed_store):
+    assert search(seed_store, '"Retour en haut de page"').total == 0
+    assert search(seed_store, '"Skip to content"').total == 0
+    assert search(seed_store, "logorics100x100").total == 0
+
+
+def test_ensta_teaser_is_indexed_once(seed_store):
+    result = search(seed_store, '"wind turbines in the sky"')
+    assert result.total == 1
+
+
+def test_spelling_suggestion_when_little_is_found(seed_store):
+    result = search(seed_store, "semestr abraod")
+    assert result.suggestion == "semester abroad"
+    assert search(seed_store, "semester abroad").suggestion is None
+
+
+def test_seed_schools_come_out_right(seed_store):
+    schools = {document.source: document.school for document, _ in seed_store.documents().values()}
+    assert schools == {
+        "000_1dc87ddac6799ac7.txt": "ESME", "001_3891511229b6acc0.txt": "ESTP",
+        "002_0997346c80bdc2b7.txt": "ENSTA", "003_cc325451335c01fa.txt": "ISA Lille",
+        "004_21e782c85eb9b775.txt": None,
+    }
+
+
+@pytest.fixture
+def store_with_copy(tmp_path):
+    corpus = shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    shutil.copy(corpus / "003_cc325451335c01fa.txt", corpus / "copy of ISA.txt")
+    store = IndexStore(tmp_path / "index")
+    run_index(corpus, store)
+    yield store
+    store.close()
+
+
+def test_identical_passages_show_once_and_say_where_else(store_with_copy):
+    result = search(store_with_copy, "experience abroad semester graduate")
+    sources = [hit.source for hit in result.results]
+    assert len(sources) == len(set(hit.text for hit in result.results))  # no duplicate text listed
+    isa = next(hit for hit in result.results if hit.text.startswith("All ISA student"))
+    others = {"003_cc325451335c01fa.txt", "copy of ISA.txt"} - {isa.source}
+    assert isa.also_in == sorted(others)
