@@ -17,7 +17,9 @@ GLOSSARY_ENV = "KB_GLOSSARY"
 @cache
 def _term_keys(term: str) -> frozenset[tuple[str, ...]]:
     """The analysed forms of a term in every stemmed language (a term may be English or French)."""
-    return frozenset({tuple(analyse(term, lang)) for lang in ("en", "fr")} - {()})
+    keys = frozenset({tuple(analyse(term, lang)) for lang in ("en", "fr")} - {()})
+    # A term made only of stop words ("have to", "need to") is known by its lower-cased text instead.
+    return keys or frozenset({(" ".join(term.lower().split()),)})
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ CONTEXT_FIELDS = tuple(f"context_{lang}" for lang in ANALYSED_LANGS)
 #: Heading path and title count more than body text: they say what a passage is about.
 CONTEXT_BOOST = 1.6
 NO_SCHOOL = ""
+FILTER_SCORE = 1e-9
 
 
 def _build_schema() -> Schema:
@@ -112,10 +113,12 @@ class StoreQuery:
     school: str | None = None
     lang: str | None = None
     doc_ids: list[str] | None = None
+    schools: list[str] | None = None  # only passages of one of these schools
     limit: int = 10
     offset: int = 0
     facets: bool = False
     min_should_match: int = 0
+    count: bool = True  # False: skip counting every match; `total` is then only the distinct hits found
 
     def is_empty(self) -> bool:
         """True when the query holds nothing to match."""
@@ -373,6 +376,12 @@ class IndexStore:
         searcher = self.searcher()
         query, terms = self._compile(request)
         filter_query = self._filter(request)
+        if filter_query is not None:
+            # As a required clause the filter lets matching leapfrog through the intersection, where
+            # Whoosh's filter= scores every match of the query first. Its score is a negligible constant
+            # (0 would read as "unset" in Whoosh); wq.Require trips an assertion when skipping blocks.
+            query = wq.And([wq.ConstantScoreQuery(filter_query, FILTER_SCORE), query])
+            filter_query = None
         wanted = request.offset + request.limit
         fetch = wanted + 10
         while True:
@@ -394,7 +403,10 @@ class IndexStore:
         copies = self.duplicates({fields["passage_id"]: fields["text_hash"] for fields, _ in page})
         for hit in hits:
             hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
-        total, facet_counts = self._count(searcher, query, filter_query, request.facets)
+        if request.count or request.facets:
+            total, facet_counts = self._count(searcher, query, filter_query, request.facets)
+        else:
+            total, facet_counts = len(unique), {}
         return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
 
     @staticmethod
@@ -409,6 +421,9 @@ class IndexStore:
         if request.doc_ids is not None:
             filters.append(wq.Or([wq.Term("doc_id", doc_id) for doc_id in request.doc_ids])
                            if request.doc_ids else wq.NullQuery)
+        if request.schools is not None:
+            filters.append(wq.Or([wq.Term("school", school) for school in request.schools])
+                           if request.schools else wq.NullQuery)
         return wq.And(filters) if filters else None
 
     @staticmethod
@@ -439,14 +454,17 @@ class IndexStore:
         return len(seen), ordered
 
     def document_frequency(self, text: str) -> int:
-        """How many passages hold `text` in any language's body (a phrase counts as its rarest word)."""
+        """How many passages hold `text` in one field (body or heading and title) of any language.
+
+        A phrase counts as its rarest word; deleted passages may count until segments merge.
+        """
         searcher = self.searcher()
         best = 0
         for lang in ANALYSED_LANGS:
-            analyzer = analyzer_for(lang)
-            tokens = [token.text for token in analyzer(text)]
-            if tokens:
-                best = max(best, min(searcher.doc_frequency(f"body_{lang}", token) for token in tokens))
+            tokens = [token.text for token in analyzer_for(lang)(text)]
+            for fieldname in (f"body_{lang}", f"context_{lang}"):
+                if tokens:
+                    best = max(best, min(searcher.doc_frequency(fieldname, token) for token in tokens))
         return best
 
     def suggest(self, word: str) -> str | None:

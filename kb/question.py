@@ -1,0 +1,478 @@
+"""Question analysis: language, kind (list or fact), named entities, content concepts, answer type."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kb.analysis import analyse
+from kb.glossary import Glossary
+from kb.language import detect_language
+
+Kind = Literal["list", "fact"]
+Role = Literal["content", "light", "place", "name", "number"]
+AnswerType = Literal["percent", "money", "duration", "number", "year", "person", "place", "name"]
+
+#: Answer types a sentence must show to answer the question at all ("how many" needs a number).
+HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a word-list literal."""
+    return frozenset(text.split())
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text of the same length, so offsets stay valid."""
+    folded = []
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        folded.append(base if len(base) == 1 else char)
+    return "".join(folded)
+
+
+# Words that carry the question's form, not its topic (analysis removes the usual stop words too).
+QUESTION_WORDS = word_set("""
+which what who whom whose where when why how many much does do did is are was were be been being
+has had can could should would will shall may might the a an of to in on at for with by from about
+into there their its it this that these those and or any some since long often kind type tell me
+please list name give us i you they them he she his her than as if so such per also ever still
+don doesn didn isn aren wasn weren cannot can't won haven hasn
+quel quelle quels quelles qui que quoi qu où ou quand comment combien pourquoi est sont ce ces cet
+cette le la les l un une des du de d à au aux en dans par pour sur avec et il elle ils elles on se
+s y a ont peut peuvent t-il t-elle t-on-il est-ce depuis
+""")
+# Verbs that say little about the topic: kept, but they weigh little and a list item may lack them.
+LIGHT_WORDS = word_set("""
+have hold holds held get gets got make makes made take takes took give gives gave do put keep
+possess boast boasts part offer offers offered provide provides provided go goes went come comes
+fait faire font avoir tenir détient détenir possède posséder propose proposent offre offrent va vont
+rend rendent rendre
+""")
+LOCATION_PREPOSITIONS = frozenset({"in", "within", "across", "near", "en", "au", "aux", "dans"})
+YES_NO_OPENERS = word_set("""
+is are was were does do did can could must should has have had will would may est-ce peut-on
+faut-il y existe-t-il
+""")
+NEGATION_WORDS = frozenset({"not", "no", "never", "without", "pas", "jamais", "aucun", "aucune", "sans"})
+
+# Nouns that ask for the corpus's own organisations ("which schools ..."). University-like nouns ask
+# for them only when the corpus's organisations are themselves named so (else: partner universities).
+SCHOOL_NOUNS = word_set("""
+school schools institution institutions establishment establishments institute institutes
+école écoles ecole ecoles établissement établissements etablissement etablissements institut
+instituts grande grandes
+""")
+UNIVERSITY_NOUNS = word_set("""
+university universities college colleges université universités universite universites
+""")
+# Words naming a kind of organisation: never a distinctive short name for one.
+ORGANISATION_WORDS = SCHOOL_NOUNS | UNIVERSITY_NOUNS | word_set("""
+the of de du des la le l and et engineering engineers ingénieurs ingenieurs national nationale
+supérieure superieure higher polytechnic polytechnique technology technologie business
+mines centrale telecom télécom polytech arts métiers metiers
+""")
+
+_GENERIC = frozenset(fold(word) for word in ORGANISATION_WORDS)
+_NAME_LINKS = frozenset({"de", "du", "des", "d", "of", "the", "la", "le", "les", "and", "et", "for"})
+_TOKEN = re.compile(r"[^\W_]+(?:[-+&][^\W_]+)*\+?")
+_ELISIONS = frozenset({"s", "l", "d", "j", "m", "n", "t", "qu", "c"})
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]*[A-Z0-9]$")
+_NUMBER = re.compile(r"\d")
+_FRENCH_HINTS = word_set("""
+quel quelle quels quelles combien comment pourquoi où quand qui est sont les des du une le la à au
+aux pour avec dans depuis est-ce sur école écoles étudiants peut faut
+""")
+_ENGLISH_HINTS = word_set("""
+which what how who where when why does do is are the of for with since have has can must any
+schools students in at
+""")
+
+_ORG_NOUN_ALTERNATION = "|".join(sorted((re.escape(w) for w in SCHOOL_NOUNS | UNIVERSITY_NOUNS),
+                                        key=len, reverse=True))
+_LIST_PATTERNS = (
+    # "Which schools ...", "In which engineering schools ...", "What French schools ..."
+    re.compile(rf"^(?:(?:in|at|for|from|of)\s+)?(?:which|what)\s+(?:of\s+the\s+)?(?:(?P<adj>[\w'-]+)\s+)?"
+               rf"(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:that|which|who))?\s*", re.IGNORECASE),
+    # "List the schools that ...", "Name all schools which ..."
+    re.compile(rf"^(?:list|name|show)\s+(?:all\s+)?(?:the\s+)?(?:(?P<adj>[\w'-]+)\s+)?"
+               rf"(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:that|which|who))?\s*", re.IGNORECASE),
+    # "Quelles écoles ...", "Dans quels établissements ...", "Quelles sont les écoles qui ..."
+    re.compile(rf"^(?:(?:dans|à|a|pour|chez|de)\s+)?(?:quels|quelles|quel|quelle)\s+(?:sont\s+les\s+)?"
+               rf"(?:(?P<adj>[\w'-]+)\s+)?(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:qui|que|qu'|où))?\s*",
+               re.IGNORECASE),
+)
+_TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
+    ("percent", re.compile(r"\b(?:percentage|percent|proportion|share|fraction|ratio|pourcentage|"
+                           r"quelle part|quelle proportion|taux)\b|\bla part d")),
+    ("money", re.compile(r"\bhow much (?:does|do|is|are|will)\b.*\b(?:cost|pay|charge)|\b(?:combien coûte|"
+                         r"combien co[uû]tent|quel est le (?:prix|co[uû]t)|what (?:is|are) the (?:cost|price|"
+                         r"fees?|tuition))")),
+    ("duration", re.compile(r"\bhow long\b|\bcombien de temps\b|\bquelle (?:est la )?durée\b|"
+                            r"\bwhat (?:is the )?(?:duration|length)\b|\bhow many (?:weeks|months|years|days|"
+                            r"semesters)\b|\bcombien de (?:semaines|mois|ans|années|jours|semestres)\b")),
+    ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b")),
+    ("year", re.compile(r"\bsince when\b|\bwhat year\b|\bwhich year\b|\bwhen\b|\bdepuis quand\b|"
+                        r"\bquelle année\b|\bquand\b|\bin what year\b")),
+    ("person", re.compile(r"^(?:who|qui)\b|\bwho (?:is|was|has|heads|leads|runs|directs)\b|"
+                          r"\bqui (?:est|dirige)\b")),
+    ("place", re.compile(r"^(?:where|où)\b|\bin which (?:city|country|town|region)\b|\bdans quel(?:le)? "
+                         r"(?:ville|pays|région)\b")),
+    ("name", re.compile(r"^(?:(?:in|at|for|from|of|with)\s+)?(?:which|what)\s+(?!is\b|are\b|was\b|were\b|does\b|"
+                        r"do\b|did\b|can\b|has\b|have\b)[\w'-]+|^(?:(?:dans|à|pour|avec|de)\s+)?"
+                        r"(?:quels|quelles|quel|quelle)\s+(?!est\b|sont\b)[\w'-]+")),
+)
+
+
+# Words that only say which kind of answer is wanted ("what proportion"): the answer itself stands for them.
+TYPE_WORDS: dict[str, frozenset[str]] = {
+    "percent": word_set("percentage percent proportion share fraction ratio pourcentage part taux"),
+    "number": word_set("number numbers nombre"),
+    "duration": word_set("duration length durée duree"),
+    "money": word_set("cost costs price prix coût cout amount montant"),
+}
+
+
+@dataclass(frozen=True)
+class KnownEntity:
+    """An organisation of the index (its `school` value) and the names a question may call it by."""
+
+    name: str
+    variants: tuple[str, ...]
+
+
+@dataclass
+class Concept:
+    """One idea of the question: the words typed for it (synonyms of each other) and their role."""
+
+    terms: list[str]
+    role: Role = "content"
+    start: int = 0  # index of its first and last word among the question's words, for adjacency
+    end: int = 0
+
+    @property
+    def text(self) -> str:
+        """The first term, as typed."""
+        return self.terms[0]
+
+
+@dataclass
+class QuestionAnalysis:
+    """What a question asks, as plain data."""
+
+    text: str
+    lang: str
+    kind: Kind
+    entities: list[str] = field(default_factory=list)  # canonical names of the organisations named
+    concepts: list[Concept] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    answer_type: AnswerType | None = None
+    yes_no: bool = False
+    negated: bool = False
+    predicate: str | None = None  # list questions: what the organisations share, as asked
+    plural: bool = True  # list questions: whether the organisation noun was plural
+
+    @property
+    def hard_type(self) -> AnswerType | None:
+        """The answer type a sentence must show, if any."""
+        return self.answer_type if self.answer_type in HARD_TYPES else None
+
+
+def _is_acronym(word: str) -> bool:
+    return bool(_ACRONYM.match(word)) and sum(char.isalpha() for char in word) >= 2
+
+
+def entity_catalogue(schools: Iterable[str], titles: Iterable[tuple[str, str | None]]) -> list[KnownEntity]:
+    """Known organisations with their name variants, from the index's school values and page titles."""
+    candidates: dict[str, set[str]] = {}
+    for school in schools:
+        if school.strip():
+            candidates[school] = _name_variants(school)
+    for title, school in titles:
+        if school in candidates and title:
+            candidates[school] |= _title_variants(title, candidates[school])
+    owners: dict[str, set[str]] = {}
+    for school, variants in candidates.items():
+        for variant in variants:
+            owners.setdefault(fold(variant), set()).add(school)
+    entities = []
+    for school, variants in candidates.items():
+        # A variant two organisations share names neither; the full name always stays.
+        kept = {variant for variant in variants if len(owners[fold(variant)]) == 1 or variant == school}
+        entities.append(KnownEntity(school, tuple(sorted(kept, key=lambda v: (-len(v), v)))))
+    return sorted(entities, key=lambda entity: entity.name)
+
+
+def _name_variants(name: str) -> set[str]:
+    """The name, its parenthesised parts, leading acronym or distinctive first word, and initials."""
+    variants = {name.strip()}
+    variants.update(part.strip() for part in re.findall(r"\(([^)]+)\)", name))
+    outside = re.sub(r"\s*\([^)]*\)\s*", " ", name).strip()
+    variants.add(outside)
+    words = outside.split()
+    if len(words) >= 2:
+        first = words[0]
+        # "ISA Lille" -> "ISA"; "Northbridge Institute of Technology" -> "Northbridge".
+        if _is_acronym(first) or (first[:1].isupper() and len(first) >= 4 and fold(first) not in _GENERIC):
+            variants.add(first)
+    # "Mines de Castelnau": after a generic head, the place names the school.
+    if len(words) == 3 and fold(words[0]) in _GENERIC and fold(words[1]) in _NAME_LINKS \
+            and words[2][:1].isupper() and len(words[2]) >= 4:
+        variants.add(words[2])
+    # "Northbridge Institute of Technology" -> "NIT", when every meaningful word is capitalised.
+    meaningful = [word for word in words if fold(word) not in _NAME_LINKS]
+    if len(meaningful) >= 3 and all(word[:1].isupper() for word in meaningful):
+        variants.add("".join(word[0] for word in meaningful).upper())
+    return {variant for variant in variants if len(variant) >= 2}
+
+
+def _title_variants(title: str, variants: set[str]) -> set[str]:
+    """Longer names a page title gives an organisation: "Full Name (ACR)", "ENSTA Paris"."""
+    found = set()
+    for variant in variants:
+        before = re.search(rf"([^|:()–—]+?)\s*\({re.escape(variant)}\)", title)
+        if before:
+            full = re.split(r"\s[-–—]\s", before.group(1))[-1].strip()
+            if len(full.split()) >= 2 and full[:1].isupper():
+                found.add(full)
+    words = re.findall(r"[\w&.-]+|['’]s\b|\S", title)
+    folded_variants = {fold(variant) for variant in variants}
+    for index, word in enumerate(words):
+        if fold(word) not in folded_variants:
+            continue
+        # The name with one capitalised, non-generic neighbour: "ISA Lille", "ESME Sudria".
+        for neighbour in (index - 1, index + 1):
+            if 0 <= neighbour < len(words):
+                other = words[neighbour]
+                if other[:1].isupper() and other.isalpha() and fold(other) not in _GENERIC:
+                    found.add(f"{other} {word}" if neighbour < index else f"{word} {other}")
+    return found
+
+
+@dataclass
+class _Token:
+    text: str
+    start: int
+    end: int
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        word = match.group(0)
+        before = text[match.start() - 1] if match.start() else ""
+        after = text[match.end()] if match.end() < len(text) else ""
+        if word.lower() in _ELISIONS and (before in "'’" or after in "'’"):
+            continue
+        tokens.append(_Token(word, match.start(), match.end()))
+    return tokens
+
+
+def question_language(text: str) -> str:
+    """"fr" or "en": function words decide, the language detector breaks ties."""
+    words = [token.text.lower() for token in _tokens(text)]
+    french = sum(word in _FRENCH_HINTS for word in words) + 2 * ("'" in text and bool(re.search(
+        r"\b[ldjqu]+['’]\w", text, re.IGNORECASE)))
+    english = sum(word in _ENGLISH_HINTS for word in words)
+    if french != english:
+        return "fr" if french > english else "en"
+    lang = detect_language(text)[0]
+    return "fr" if lang == "fr" else "en"
+
+
+def _entity_spans(text: str, entities: Sequence[KnownEntity]) -> list[tuple[int, int, str]]:
+    """Where the question names a known organisation: (start, end, canonical name), longest first."""
+    folded = fold(text)
+    options = sorted(((variant, entity.name) for entity in entities for variant in entity.variants),
+                     key=lambda pair: -len(pair[0]))
+    spans: list[tuple[int, int, str]] = []
+    for variant, name in options:
+        pattern = re.escape(fold(variant)) if len(variant) > 2 else None
+        haystack, needle = (folded, pattern) if pattern else (text, re.escape(variant))
+        for match in re.finditer(rf"(?<![\w]){needle}(?![\w+])", haystack):
+            if all(match.end() <= start or match.start() >= end for start, end, _ in spans):
+                spans.append((match.start(), match.end(), name))
+    return sorted(spans)
+
+
+def _glossary_phrase_spans(text: str, glossary: Glossary | None) -> list[tuple[int, int, str]]:
+    """Multi-word glossary terms in the question ("dual degree", "have to"), longest first."""
+    if glossary is None:
+        return []
+    folded = fold(text).replace("’", "'")
+    spans: list[tuple[int, int, str]] = []
+    for phrase in sorted(set(glossary.phrases()), key=len, reverse=True):
+        for match in re.finditer(rf"(?<!\w){re.escape(fold(phrase))}(?!\w)", folded):
+            if all(match.end() <= start or match.start() >= end for start, end, _ in spans):
+                spans.append((match.start(), match.end(), text[match.start():match.end()]))
+    return spans
+
+
+def _is_title_case(tokens: list[_Token]) -> bool:
+    words = [token.text for token in tokens if token.text[:1].isalpha()]
+    return len(words) >= 4 and sum(word[:1].isupper() for word in words) >= 0.6 * len(words)
+
+
+def _role(token: _Token, index: int, tokens: list[_Token], title_case: bool) -> Role:
+    word = token.text
+    if _NUMBER.search(word) and not _is_acronym(word):
+        return "number"
+    if word.lower() in LIGHT_WORDS:
+        return "light"
+    capitalised = _is_acronym(word.rstrip("+")) or (word[:1].isupper() and index > 0 and not title_case)
+    if not capitalised:
+        return "content"
+    # A capitalised run ("the United States") takes the role of the preposition before its first word.
+    first = index
+    while first > 0 and (tokens[first - 1].text[:1].isupper() or tokens[first - 1].text.lower() in {"the", "la",
+                                                                                                 "le", "les"}):
+        first -= 1
+    if first > 0 and tokens[first - 1].text.lower() in LOCATION_PREPOSITIONS:
+        return "place"
+    return "name"
+
+
+def _content_key(word: str, lang: str) -> tuple[str, ...]:
+    other = "fr" if lang == "en" else "en"
+    return tuple(analyse(word, lang)) or tuple(analyse(word, other))
+
+
+def _concepts(text: str, lang: str, skip: list[tuple[int, int]], glossary: Glossary | None) -> list[Concept]:
+    """The question's ideas in order: glossary phrases first, then its remaining content words."""
+    tokens = _tokens(text)
+    title_case = _is_title_case(tokens)
+    phrase_spans = [span for span in _glossary_phrase_spans(text, glossary)
+                    if all(span[1] <= start or span[0] >= end for start, end in skip)]
+    found: list[Concept] = []
+    for start, end, phrase in phrase_spans:
+        inside = [index for index, token in enumerate(tokens) if token.start < end and token.end > start]
+        if not inside:
+            continue
+        first = inside[0]
+        role = _role(tokens[first], first, tokens, title_case)
+        found.append(Concept([phrase], role if role in ("place", "name") else "content", first, inside[-1]))
+    seen_keys: set[tuple[str, ...]] = set()
+    for index, token in enumerate(tokens):
+        if any(token.start < end and token.end > start for start, end in skip):
+            continue
+        if any(token.start < end and token.end > start for start, end, _ in phrase_spans):
+            continue
+        word = token.text.rstrip("+")
+        if word.lower() in QUESTION_WORDS and not _is_acronym(word):
+            continue
+        if index == 0 and word.lower() in YES_NO_OPENERS:
+            continue
+        key = _content_key(word, lang)
+        if not key or key in seen_keys:
+            continue
+        seen_keys.add(key)
+        found.append(Concept([word], _role(token, index, tokens, title_case), index, index))
+    found.sort(key=lambda concept: concept.start)
+    concepts: list[Concept] = []
+    for concept in found:
+        merged = False
+        if glossary is not None and concept.role in ("content", "light"):
+            equivalents = {fold(term) for term in glossary.equivalents(concept.text)}
+            for other in concepts:
+                if other.role in ("content", "light") and fold(other.text) in equivalents:
+                    other.terms.append(concept.text)
+                    merged = True
+                    break
+        if not merged:
+            concepts.append(concept)
+    _join_capitalised_runs(concepts, text)
+    return concepts
+
+
+def _join_capitalised_runs(concepts: list[Concept], text: str) -> None:
+    """Adjacent names typed as one ("United States", "Director General") become one concept."""
+    index = 0
+    while index < len(concepts) - 1:
+        first, second = concepts[index], concepts[index + 1]
+        joined = f"{first.text} {second.text}"
+        if first.role == second.role and first.role in ("place", "name") and joined in text:
+            first.terms, first.end = [joined], second.end
+            del concepts[index + 1]
+            continue
+        index += 1
+
+
+def _list_form(
+    text: str, entities_named: bool, entities: Sequence[KnownEntity],
+) -> tuple[str, bool, int] | None:
+    """(predicate, plural, end of the wh-phrase) when the question asks which organisations share something."""
+    if entities_named:
+        return None
+    stripped = text.strip()
+    for pattern in _LIST_PATTERNS:
+        match = pattern.match(stripped)
+        if not match:
+            continue
+        noun = match.group("noun").lower()
+        adjective = (match.group("adj") or "").lower()
+        if adjective in {"partner", "partenaires", "partenaire", "foreign", "étrangères", "etrangeres"}:
+            return None
+        if fold(noun) in {fold(word) for word in UNIVERSITY_NOUNS}:
+            stem = fold(noun)[:6]
+            if not any(stem in fold(variant) for entity in entities for variant in entity.variants):
+                return None
+        predicate = stripped[match.end():].rstrip(" ?？!.").strip()
+        plural = noun.endswith(("s", "x"))
+        return predicate, plural, len(text) - len(text.lstrip()) + match.end()
+    return None
+
+
+def _answer_type(text: str, kind: Kind) -> AnswerType | None:
+    folded = fold(text).replace("’", "'")
+    for answer_type, pattern in _TYPE_PATTERNS:
+        if answer_type == "name" and kind == "list":
+            continue
+        if pattern.search(folded if answer_type != "name" else text.strip().lower()):
+            return answer_type
+    return None
+
+
+def _is_yes_no(text: str, tokens: list[_Token]) -> bool:
+    if not tokens:
+        return False
+    first = tokens[0].text.lower()
+    return first in YES_NO_OPENERS or bool(re.search(r"^\w+-(?:t-)?(?:il|elle|ils|elles|on)\b|^est-ce que",
+                                                      text.strip().lower()))
+
+
+def analyse_question(
+    text: str, known_entities: Sequence[KnownEntity] = (), glossary: Glossary | None = None,
+) -> QuestionAnalysis:
+    """What `text` asks: language, kind, organisations named, concepts, numbers and answer type."""
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    lang = question_language(text) if text else "en"
+    spans = _entity_spans(text, known_entities)
+    entities = list(dict.fromkeys(name for _, _, name in spans))
+    list_form = _list_form(text, bool(entities), known_entities)
+    kind: Kind = "list" if list_form else "fact"
+    skip = [(start, end) for start, end, _ in spans]
+    if list_form:
+        # "Which schools": the organisation noun is the answer's type, not a property to look for.
+        skip.append((0, list_form[2]))
+    concepts = _concepts(text, lang, skip, glossary)
+    tokens = _tokens(text)
+    answer_type = _answer_type(text, kind)
+    type_words = TYPE_WORDS.get(answer_type or "", frozenset())
+    concepts = [concept for concept in concepts if fold(concept.text) not in {fold(w) for w in type_words}]
+    return QuestionAnalysis(
+        text=text,
+        lang=lang,
+        kind=kind,
+        entities=entities,
+        concepts=concepts,
+        numbers=[token.text for token in tokens if token.text.isdigit()],
+        answer_type=answer_type,
+        yes_no=_is_yes_no(text, tokens),
+        negated=any(token.text.lower() in NEGATION_WORDS for token in tokens)
+        or bool(re.search(r"n['’]t\b", text, re.IGNORECASE)),
+        predicate=list_form[0] if list_form else None,
+        plural=list_form[1] if list_form else True,
+    )

@@ -1,0 +1,159 @@
+"""Candidate passages for an analysed question: weighted concepts, bounded store queries, entity filters."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import weakref
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kb.analysis import analyse
+from kb.compose import WeightedConcept
+from kb.glossary import Glossary
+from kb.models import Hit
+from kb.question import Concept, KnownEntity, QuestionAnalysis, entity_catalogue
+from kb.store import IndexStore, StoreQuery, TermAlternative, TermGroup
+
+#: Passages read for a fact; the answer sentence is nearly always in the first few.
+FACT_CANDIDATES = 12
+#: Passages read for a list question, then at most PER_ORGANISATION kept for each organisation.
+LIST_CANDIDATES = 150
+PER_ORGANISATION = 3
+#: A synonym or translation counts for less than the word the user typed.
+EXPANSION_WEIGHT = 0.6
+MAX_EXPANSIONS = 12
+# An unrestricted query searches at most this many expansions per concept, none held by more than
+# this share of the passages (or COMMON_EXPANSION_FLOOR passages, in a small index).
+THRIFTY_EXPANSIONS = 3
+COMMON_EXPANSION_SHARE = 0.005
+COMMON_EXPANSION_FLOOR = 50
+# Weight bounds: a word found everywhere still counts a little; light verbs count little.
+MIN_WEIGHT = 0.35
+#: Weight is idf relative to that of a word held by one passage, scaled so that any word held by
+#: fewer than a few passages in a hundred already counts fully.
+RARITY_SCALE = 1.6
+LIGHT_WEIGHT = 0.2
+#: A place the knowledge base never mentions cannot be checked in a fact ("partners in the United States").
+UNSEEN_PLACE_WEIGHT = 0.0
+
+_catalogues: weakref.WeakKeyDictionary[object, list[KnownEntity]] = weakref.WeakKeyDictionary()
+
+
+def known_entities(store: IndexStore) -> list[KnownEntity]:
+    """The index's organisations and their name variants, computed once per open index generation."""
+    searcher = store.searcher()
+    catalogue = _catalogues.get(searcher)
+    if catalogue is None:
+        catalogue = entity_catalogue(store.schools(), store.titles())
+        _catalogues[searcher] = catalogue
+    return catalogue
+
+
+def passage_count(store: IndexStore) -> int:
+    """Number of passages in the index (at least 1)."""
+    return max(store.stats()[1], 1)
+
+
+@dataclass
+class Candidates:
+    """Retrieved passages and the analysed terms each language's field matched (for highlighting)."""
+
+    hits: list[Hit]
+    matched_terms: dict[str, set[str]]
+
+
+def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glossary | None,
+                   ) -> list[WeightedConcept]:
+    """Each concept weighted by rarity in the index (BM25 idf, bounded) and by its role in the question."""
+    passages = passage_count(store)
+    top_idf = math.log(1 + passages / 0.5)
+    concepts = list(question.concepts)
+    if not concepts and question.entities:
+        concepts = [Concept([name], "name") for name in question.entities]
+    weighted = []
+    for concept in concepts:
+        expansions: list[str] = []
+        if glossary is not None and concept.role in ("content", "light", "place"):
+            for term in concept.terms:
+                expansions.extend(glossary.equivalents(term))
+        expansions = [term for term in dict.fromkeys(expansions) if term not in concept.terms][:MAX_EXPANSIONS]
+        if not any(analyse(term, lang) for term in concept.terms + expansions for lang in ("en", "fr")):
+            continue  # only stop words ("have to" outside the glossary): nothing to look for
+        frequency = max(store.document_frequency(term) for term in concept.terms + expansions)
+        idf = math.log(1 + (passages - frequency + 0.5) / (frequency + 0.5))
+        weight = min(1.0, max(MIN_WEIGHT, idf / top_idf * RARITY_SCALE))
+        key = concept.role == "name" or (concept.role == "place" and question.kind == "list")
+        if concept.role == "light":
+            weight = LIGHT_WEIGHT
+        elif concept.role == "place" and question.kind == "fact" and frequency == 0:
+            weight = UNSEEN_PLACE_WEIGHT
+        weighted.append(WeightedConcept(concept, weight, expansions, key, frequency))
+    return weighted
+
+
+def unknown_names(concepts: Sequence[WeightedConcept]) -> list[str]:
+    """Names in the question that the index never mentions: it cannot know about them."""
+    return [weighted.concept.text for weighted in concepts
+            if weighted.concept.role == "name" and weighted.document_frequency == 0]
+
+
+def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | None = None) -> StoreQuery:
+    """One group per concept (its words and expansions), plus phrases for words typed side by side.
+
+    With a store, an unrestricted query keeps only the few rarest expansions of each concept: every
+    alternative is searched in every language's fields, and common ones cost much and rank little.
+    """
+    groups = []
+    searched = [w for w in concepts if w.weight > 0 and w.concept.role != "light"]
+    for weighted in searched:
+        alternatives = [TermAlternative(term, weighted.weight) for term in weighted.concept.terms]
+        expansions = weighted.expansions if store is None else _thrifty(weighted.expansions, store)
+        alternatives += [TermAlternative(term, weighted.weight * EXPANSION_WEIGHT) for term in expansions]
+        groups.append(TermGroup(alternatives))
+    phrases = []
+    ordered = [weighted.concept for weighted in searched]
+    for first, second in itertools.pairwise(ordered):
+        if second.start - first.end == 1 and len(first.terms) == len(second.terms) == 1:
+            phrases.append(f"{first.text} {second.text}")
+    return StoreQuery(groups=groups, phrases=phrases[:4], count=False)
+
+
+def _thrifty(expansions: list[str], store: IndexStore) -> list[str]:
+    """The rarest few expansions that are not too common to be worth searching for."""
+    ceiling = max(COMMON_EXPANSION_FLOOR, COMMON_EXPANSION_SHARE * passage_count(store))
+    frequencies = {term: store.document_frequency(term) for term in expansions}
+    kept = sorted((term for term in expansions if 0 < frequencies[term] <= ceiling), key=frequencies.__getitem__)
+    return kept[:THRIFTY_EXPANSIONS]
+
+
+def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[WeightedConcept]) -> Candidates:
+    """The passages to read: restricted to the organisations the question names; bounded in number."""
+    restricted = question.kind == "list" or bool(question.entities)
+    request = build_store_query(concepts, None if restricted else store)
+    if request.is_empty():
+        return Candidates([], {})
+    if question.kind == "list":
+        # Only pages of an organisation can make a list item.
+        request.schools = [entity.name for entity in known_entities(store)]
+        request.limit = LIST_CANDIDATES
+        found = store.search(request)
+        return Candidates(_best_per_organisation(found.hits), found.matched_terms)
+    if question.entities:
+        request.schools = question.entities
+    request.limit = FACT_CANDIDATES
+    found = store.search(request)
+    return Candidates(found.hits, found.matched_terms)
+
+
+def _best_per_organisation(hits: list[Hit]) -> list[Hit]:
+    """At most PER_ORGANISATION passages of each organisation (pages without one cannot be list items)."""
+    kept: list[Hit] = []
+    counts: dict[str, int] = defaultdict(int)
+    for hit in hits:
+        if hit.school is None or counts[hit.school] >= PER_ORGANISATION:
+            continue
+        counts[hit.school] += 1
+        kept.append(hit)
+    return kept
