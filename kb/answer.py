@@ -8,6 +8,7 @@ from kb.analysis import field_lang
 from kb.compose import Composition, compose, highlight_terms
 from kb.glossary import Glossary, load_glossary
 from kb.highlight import highlight
+from kb.language import detect_language
 from kb.models import Answer, Hit
 from kb.question import analyse_question
 from kb.retrieve import known_entities, retrieve, unknown_names, weigh_concepts
@@ -39,6 +40,15 @@ def ask(store: IndexStore, question: str, glossary: Glossary | None = None) -> A
         took_ms=(time.perf_counter() - started) * 1000,
         lang=analysis.lang,
     )
+
+
+def warm_up(store: IndexStore) -> None:
+    """Load what the first question would otherwise pay for: the language model, the glossary, and the
+    index's entity names (read from every title, which takes a moment on a large index)."""
+    detect_language("warm up")
+    load_glossary()
+    if store.exists():
+        known_entities(store)
 
 
 def _highlight(hits: list[Hit], concept_terms: dict[str, set[str]], matched_terms: dict[str, set[str]]) -> None:

@@ -205,3 +205,11 @@ def test_kb_ask_without_an_index_fails_cleanly(tmp_path):
     result = CliRunner().invoke(main, ["ask", "anything", "--index", str(tmp_path / "none")])
     assert result.exit_code == 1
     assert "kb index" in result.output
+
+
+def test_warm_up_loads_answering_resources_with_or_without_an_index(tmp_path, seed_store):
+    from kb.answer import warm_up
+
+    warm_up(IndexStore(tmp_path / "no-index"))  # nothing built yet: nothing to read, no error
+    warm_up(seed_store)
+    assert ask(seed_store, "How many partner universities does ESTP have?").kind == "fact"

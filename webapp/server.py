@@ -43,6 +43,7 @@ class KbServer(BaseApplication):
         gunicorn_log = logging.getLogger("gunicorn.error")
         app.logger.handlers = gunicorn_log.handlers
         app.logger.setLevel(gunicorn_log.level)
+        app.extensions["kb.stores"].warm_up()
         return app
 
 
