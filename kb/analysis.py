@@ -50,3 +50,8 @@ def field_lang(lang: str) -> str:
 def analyse(text: str, lang: str) -> list[str]:
     """The index terms that `text` in `lang` produces."""
     return [token.text for token in analyzer_for(field_lang(lang))(text)]
+
+
+def is_stop_word(word: str) -> bool:
+    """True when some stemmed language's analysis drops `word` entirely (a stop word there)."""
+    return any(not analyse(word, lang) for lang in STEMMED_LANGUAGES)

@@ -40,6 +40,9 @@ CONTEXT_FIELDS = tuple(f"context_{lang}" for lang in ANALYSED_LANGS)
 #: Heading path and title count more than body text: they say what a passage is about.
 CONTEXT_BOOST = 1.6
 NO_SCHOOL = ""
+#: Matching passages counted one by one for totals and facets; beyond this they are extrapolated.
+COUNT_EXACT_UP_TO = 1000
+MIN_SUGGEST_LETTERS, MAX_SUGGEST_LETTERS = 3, 20
 FILTER_SCORE = 1e-9
 
 
@@ -133,6 +136,7 @@ class StoreResults:
     total: int
     facets: dict[str, dict[str, int]]
     matched_terms: dict[str, set[str]]  # analysed-field suffix -> query terms, for highlighting
+    total_exact: bool = True  # False: total and facets are extrapolated (very common queries)
 
 
 def _current_name(index_dir: Path) -> str | None:
@@ -172,6 +176,11 @@ def _document_from_fields(fields: dict) -> Document:
         indexed_at=float(fields.get("indexed_at", 0.0)),
         passage_count=int(fields.get("passage_count", 0)),
     )
+
+
+def _ordered(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Facet counts, largest first."""
+    return {name: dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))) for name, found in counts.items()}
 
 
 class StoreWriter:
@@ -257,6 +266,13 @@ def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
         f"context_{suffix}": " ".join(analyse(f"{title}\n{passage.heading}", passage.lang)),
         "words": " ".join(words),
     }
+
+
+def _segment_writer(index: whoosh_index.Index, procs: int, limitmb: int) -> IndexWriter:
+    # compound=False: a reader opens a compound segment's parts by copying each into memory
+    # (BytesIO over the mapped file), some 200 MB per open searcher on 17k pages; separate files are
+    # read in place.
+    return index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1, compound=False)
 
 
 def passage_text_key(text: str) -> str:
@@ -404,10 +420,10 @@ class IndexStore:
         for hit in hits:
             hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
         if request.count or request.facets:
-            total, facet_counts = self._count(searcher, query, filter_query, request.facets)
+            total, exact, facet_counts = self._count(searcher, query, filter_query, request.facets)
         else:
-            total, facet_counts = len(unique), {}
-        return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms)
+            total, exact, facet_counts = len(unique), True, {}
+        return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms, total_exact=exact)
 
     @staticmethod
     def _filter(request: StoreQuery) -> wq.Query | None:
@@ -428,8 +444,9 @@ class IndexStore:
 
     @staticmethod
     def _count(searcher: Searcher, query: wq.Query, filter_query: wq.Query | None,
-               facets: bool) -> tuple[int, dict[str, dict[str, int]]]:
-        """Distinct matching passages and, when asked, their counts by school and language."""
+               facets: bool) -> tuple[int, bool, dict[str, dict[str, int]]]:
+        """Distinct matching passages (exactly, or estimated past COUNT_EXACT_UP_TO), and, when asked,
+        their counts by school and language; the flag says whether the figures are exact."""
         matching = wq.And([query, filter_query]) if filter_query is not None else query
         reader = searcher.reader()
         text_hash = reader.column_reader("text_hash")
@@ -439,6 +456,7 @@ class IndexStore:
         # Walking the matcher leapfrogs through intersections; docs_for_query() would read every
         # posting list in full.
         matcher = matching.matcher(searcher)
+        docnum = 0
         while matcher.is_active():
             docnum = matcher.id()
             matcher.next()
@@ -450,8 +468,14 @@ class IndexStore:
                 value = column[docnum]
                 if value:
                     counts[name][value] = counts[name].get(value, 0) + 1
-        ordered = {name: dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))) for name, found in counts.items()}
-        return len(seen), ordered
+            if len(seen) >= COUNT_EXACT_UP_TO and matcher.is_active():
+                # Past this, walking every match costs more than the figure is worth: extrapolate
+                # from the share of the index walked so far (matches spread evenly over doc numbers).
+                scale = reader.doc_count_all() / (docnum + 1)
+                counts = {name: {value: round(count * scale) for value, count in found.items()}
+                          for name, found in counts.items()}
+                return round(len(seen) * scale), False, _ordered(counts)
+        return len(seen), True, _ordered(counts)
 
     def document_frequency(self, text: str) -> int:
         """How many passages hold `text` in one field (body or heading and title) of any language.
@@ -469,11 +493,15 @@ class IndexStore:
 
     def suggest(self, word: str) -> str | None:
         """A likely intended spelling of `word` from the index's vocabulary, or None."""
-        searcher = self.searcher()
         word = word.lower()
+        # Only plain words of a sensible length: Whoosh's corrector walks the whole vocabulary, and
+        # identifiers like "RTCRtpStreamStats.transportId" would take seconds for no useful answer.
+        if not word.isalpha() or not MIN_SUGGEST_LETTERS <= len(word) <= MAX_SUGGEST_LETTERS:
+            return None
+        searcher = self.searcher()
         if searcher.doc_frequency("words", word) > 0:
             return None
-        suggestions = searcher.corrector("words").suggest(word, limit=1, maxdist=2)
+        suggestions = searcher.corrector("words").suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2)
         return suggestions[0] if suggestions else None
 
     def _compile(self, request: StoreQuery) -> tuple[wq.Query, dict[str, set[str]]]:
@@ -485,24 +513,30 @@ class IndexStore:
             options = [self._alternative(alt.text, alt.weight, terms) for alt in group.alternatives]
             options = [option for option in options if option is not None]
             if not options:
+                if group.required:  # a concept that must match but occurs nowhere: nothing can match
+                    return wq.NullQuery, terms
                 continue
             group_query = wq.Or(options) if len(options) > 1 else options[0]
             (required if group.required else clauses).append(group_query)
         for phrase in request.phrases:
             phrase_query = self._alternative(phrase, 2.0, terms)
+            if phrase_query is None and request.phrases_required:
+                return wq.NullQuery, terms
             if phrase_query is not None:
                 (required if request.phrases_required else clauses).append(phrase_query)
         if not clauses and not required:
             return wq.NullQuery, terms
-        # scale rewards passages that match more of the concepts (like Whoosh's OrGroup.factory).
         optional = wq.Or(clauses, minmatch=request.min_should_match) if clauses else None
         if required:
-            return wq.And(required + ([optional] if optional is not None else [])), terms
+            must = wq.And(required) if len(required) > 1 else required[0]
+            # Optional concepts only add to the score of what the required ones match.
+            return (wq.AndMaybe(must, optional) if optional is not None else must), terms
         return optional, terms
 
     def _alternative(self, text: str, weight: float, terms: dict[str, set[str]]) -> wq.Query | None:
         """A word or phrase matched in every language's body and context fields."""
         per_field: list[wq.Query] = []
+        searcher = self.searcher()
         for lang in ANALYSED_LANGS:
             analyzer = analyzer_for(lang)
             tokens = [token.text for token in analyzer(text)]
@@ -510,6 +544,9 @@ class IndexStore:
                 continue
             terms[lang].update(tokens)
             for fieldname in (f"body_{lang}", f"context_{lang}"):
+                # A term absent from a field only widens the union every match is walked through.
+                if any(searcher.doc_frequency(fieldname, token) == 0 for token in tokens):
+                    continue
                 if len(tokens) == 1:
                     per_field.append(wq.Term(fieldname, tokens[0], boost=weight))
                 else:
@@ -553,11 +590,11 @@ class IndexStore:
             path = self.index_dir / name
             path.mkdir(parents=True)
             index = whoosh_index.create_in(str(path), SCHEMA)
-            writer = index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1)
+            writer = _segment_writer(index, procs, limitmb)
             return StoreWriter(writer, on_commit=lambda: self._switch_to(name),
                                on_cancel=lambda: shutil.rmtree(path, ignore_errors=True))
         index = whoosh_index.open_dir(str(self.index_dir / current))
-        writer = index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1)
+        writer = _segment_writer(index, procs, limitmb)
         return StoreWriter(writer, on_commit=lambda: None, on_cancel=lambda: None)
 
     def _switch_to(self, name: str) -> None:
