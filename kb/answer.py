@@ -48,6 +48,7 @@ def warm_up(store: IndexStore) -> None:
     detect_language("warm up")
     load_glossary()
     if store.exists():
+        store.stats()
         known_entities(store)
 
 

@@ -29,6 +29,9 @@ MAX_EXPANSIONS = 12
 THRIFTY_EXPANSIONS = 3
 COMMON_EXPANSION_SHARE = 0.005
 COMMON_EXPANSION_FLOOR = 50
+# In a large index, question words found in more than this share of the passages are not retrieved on.
+COMMON_CONCEPT_SHARE = 0.02
+COMMON_CONCEPT_MIN_PASSAGES = 10_000
 # Weight bounds: a word found everywhere still counts a little; light verbs count little.
 MIN_WEIGHT = 0.35
 #: Weight is idf relative to that of a word held by one passage, scaled so that any word held by
@@ -107,6 +110,13 @@ def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | N
     """
     groups = []
     searched = [w for w in concepts if w.weight > 0 and w.concept.role != "light"]
+    if store is not None:
+        # A word in a large share of the passages ranks little and costs much: every passage holding
+        # it is scored. Leave it to sentence scoring, as long as a more telling word remains.
+        ceiling = COMMON_CONCEPT_SHARE * passage_count(store)
+        telling = [w for w in searched if w.document_frequency <= ceiling]
+        if telling and len(telling) < len(searched) and passage_count(store) >= COMMON_CONCEPT_MIN_PASSAGES:
+            searched = telling
     for weighted in searched:
         alternatives = [TermAlternative(term, weighted.weight) for term in weighted.concept.terms]
         expansions = weighted.expansions if store is None else _thrifty(weighted.expansions, store)

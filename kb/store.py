@@ -42,6 +42,8 @@ CONTEXT_BOOST = 1.6
 NO_SCHOOL = ""
 #: Matching passages counted one by one for totals and facets; beyond this they are extrapolated.
 COUNT_EXACT_UP_TO = 1000
+#: Best matches that optional phrases re-rank.
+RERANK_POOL = 60
 MIN_SUGGEST_LETTERS, MAX_SUGGEST_LETTERS = 3, 20
 FILTER_SCORE = 1e-9
 
@@ -336,9 +338,10 @@ class IndexStore:
         """Number of documents and of passages in the index (deleted ones not counted)."""
         searcher = self.searcher()
         if self._stats is None:
-            # doc_frequency() would count deleted records until segments merge; matching does not.
-            self._stats = (len(searcher.search(wq.Term("record", "doc"), limit=1)),
-                           len(searcher.search(wq.Term("record", "passage"), limit=1)))
+            # doc_frequency() would count deleted records until segments merge; walking the document
+            # records' postings does not, and the live passages are all the other live records.
+            documents = sum(1 for _ in searcher.docs_for_query(wq.Term("record", "doc")))
+            self._stats = (documents, searcher.reader().doc_count() - documents)
         return self._stats
 
     def documents(self) -> dict[str, tuple[Document, str]]:
@@ -390,7 +393,7 @@ class IndexStore:
         and names the other sources in `also_in`.
         """
         searcher = self.searcher()
-        query, terms = self._compile(request)
+        query, terms, bonus = self._compile(request)
         filter_query = self._filter(request)
         if filter_query is not None:
             # As a required clause the filter lets matching leapfrog through the intersection, where
@@ -399,18 +402,27 @@ class IndexStore:
             query = wq.And([wq.ConstantScoreQuery(filter_query, FILTER_SCORE), query])
             filter_query = None
         wanted = request.offset + request.limit
-        fetch = wanted + 10
+        fetch = max(wanted + 10, RERANK_POOL if bonus is not None else 0)
         while True:
             # Plain top-N search keeps Whoosh's block-skipping collector; collapsing and facet
             # grouping inside Whoosh would score every match, several times slower on large indexes.
             results = searcher.search(query, filter=filter_query, limit=fetch)
+            ranked = [(hit.docnum, hit.score) for hit in results]
+            if bonus is not None and ranked:
+                # Optional phrases re-rank the best matches instead of joining the query: a phrase
+                # matcher has no block-quality bounds, so inside the query it would make Whoosh score
+                # every match of every word.
+                extra = {hit.docnum: hit.score for hit in
+                         searcher.search(bonus, filter={docnum for docnum, _ in ranked}, limit=None)}
+                ranked = sorted(((docnum, score + extra.get(docnum, 0.0)) for docnum, score in ranked),
+                                key=lambda pair: -pair[1])
             unique: list[tuple[dict, float]] = []
             seen: set[str] = set()
-            for hit in results:
-                fields = hit.fields()
+            for docnum, score in ranked:
+                fields = searcher.stored_fields(docnum)
                 if fields["text_hash"] not in seen:
                     seen.add(fields["text_hash"])
-                    unique.append((fields, hit.score))
+                    unique.append((fields, score))
             if len(unique) >= wanted or results.scored_length() < fetch:
                 break
             fetch *= 2
@@ -504,34 +516,37 @@ class IndexStore:
         suggestions = searcher.corrector("words").suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2)
         return suggestions[0] if suggestions else None
 
-    def _compile(self, request: StoreQuery) -> tuple[wq.Query, dict[str, set[str]]]:
-        """Turn a StoreQuery into a Whoosh query over every analysed field, and the terms it looks for."""
+    def _compile(self, request: StoreQuery) -> tuple[wq.Query, dict[str, set[str]], wq.Query | None]:
+        """Turn a StoreQuery into a Whoosh query over every analysed field, the terms it looks for,
+        and the optional phrases as a separate bonus query (see search())."""
         terms: dict[str, set[str]] = {lang: set() for lang in ANALYSED_LANGS}
         clauses: list[wq.Query] = []
         required: list[wq.Query] = []
+        bonus: list[wq.Query] = []
         for group in request.groups:
             options = [self._alternative(alt.text, alt.weight, terms) for alt in group.alternatives]
             options = [option for option in options if option is not None]
             if not options:
                 if group.required:  # a concept that must match but occurs nowhere: nothing can match
-                    return wq.NullQuery, terms
+                    return wq.NullQuery, terms, None
                 continue
             group_query = wq.Or(options) if len(options) > 1 else options[0]
             (required if group.required else clauses).append(group_query)
         for phrase in request.phrases:
             phrase_query = self._alternative(phrase, 2.0, terms)
             if phrase_query is None and request.phrases_required:
-                return wq.NullQuery, terms
+                return wq.NullQuery, terms, None
             if phrase_query is not None:
-                (required if request.phrases_required else clauses).append(phrase_query)
+                (required if request.phrases_required else bonus).append(phrase_query)
+        bonus_query = (wq.Or(bonus) if len(bonus) > 1 else bonus[0]) if bonus else None
         if not clauses and not required:
-            return wq.NullQuery, terms
+            return (bonus_query or wq.NullQuery), terms, None
         optional = wq.Or(clauses, minmatch=request.min_should_match) if clauses else None
         if required:
             must = wq.And(required) if len(required) > 1 else required[0]
             # Optional concepts only add to the score of what the required ones match.
-            return (wq.AndMaybe(must, optional) if optional is not None else must), terms
-        return optional, terms
+            return (wq.AndMaybe(must, optional) if optional is not None else must), terms, bonus_query
+        return optional, terms, bonus_query
 
     def _alternative(self, text: str, weight: float, terms: dict[str, set[str]]) -> wq.Query | None:
         """A word or phrase matched in every language's body and context fields."""
