@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bs4.dammit import UnicodeDammit
+from bs4.dammit import EncodingDetector
 
 DOCUMENT_KINDS = {".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 METADATA_FILE = "sources.toml"
@@ -53,8 +54,17 @@ def walk_corpus(corpus: Path) -> Iterator[SourceFile | Skipped]:
             kind = DOCUMENT_KINDS.get(path.suffix.lower())
             if kind is None:
                 continue
+            if not _encodable(source):
+                # os.walk hands undecodable bytes over as surrogates: no id, URL or JSON can hold them.
+                printable = os.fsencode(source).decode("utf-8", "backslashreplace")
+                yield Skipped(printable, "file name is not valid UTF-8")
+                continue
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve()
+                except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a symlink loop
+                    yield Skipped(source, "symbolic link loop")
+                    continue
                 if not target.is_relative_to(root):
                     yield Skipped(source, "symbolic link leads outside the corpus")
                     continue
@@ -64,13 +74,26 @@ def walk_corpus(corpus: Path) -> Iterator[SourceFile | Skipped]:
                 yield Skipped(source, f"cannot be read ({error.strerror or error})")
                 continue
             if not path.is_file():
+                # A FIFO or a device named like a page: reading it could block or never end.
+                yield Skipped(source, "not a regular file")
                 continue
             yield SourceFile(path, source, kind, stat.st_mtime_ns, stat.st_size)
+
+
+def _encodable(name: str) -> bool:
+    """True when a file name is valid text (os.walk gives undecodable bytes as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def read_metadata(corpus: Path) -> dict[str, dict[str, str]]:
     """Per-file metadata from the corpus's sources.toml (empty when absent); raises ValueError if malformed."""
     path = corpus / METADATA_FILE
+    if path.is_symlink() and not path.resolve().is_relative_to(corpus.resolve()):
+        raise ValueError(f"{path}: symbolic link leads outside the corpus; not read")
     if not path.is_file():
         return {}
     try:
@@ -105,13 +128,35 @@ def decode(data: bytes, kind: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        dammit = UnicodeDammit(data, is_html=kind == "html")
-        if dammit.unicode_markup is None:
-            raise UnreadableFile("undecodable text (unknown encoding)") from None
-        text = dammit.unicode_markup
+        text = _decode_legacy(data, kind)
     if _looks_binary(text):
         raise UnreadableFile("binary file (mostly control characters)")
     return text
+
+
+def _decode_legacy(data: bytes, kind: str) -> str:
+    """Text of bytes that are not UTF-8: in the encoding an HTML page declares, else Windows-1252.
+
+    No statistical guessing: bs4's detectors (chardet, charset-normalizer, whichever happens to be
+    installed) take short French Latin-1 text for Windows-1250 ("à" read as "ŕ"). Pages of this
+    corpus that are not UTF-8 are Latin-1 or its Windows superset, as browsers also assume.
+    """
+    encodings = ["cp1252", "latin-1"]  # Latin-1 decodes any byte: the last resort never fails
+    declared = EncodingDetector.find_declared_encoding(data, is_html=kind == "html")
+    if declared:
+        try:
+            name = codecs.lookup(declared).name
+        except LookupError:
+            name = None
+        # Browsers read pages declared as ISO-8859-1 or ASCII as Windows-1252, and so does kb.
+        if name and name not in ("latin-1", "iso8859-1", "ascii"):
+            encodings.insert(0, name)
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("unreachable: Latin-1 decodes every byte")
 
 
 def _looks_binary(text: str) -> bool:

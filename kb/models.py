@@ -144,6 +144,7 @@ class SearchResult:
     lang: str | None = None
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     suggestion: str | None = None
+    total_exact: bool = True  # False: total and facet counts are estimates (very common queries)
 
     @property
     def pages(self) -> int:
@@ -155,6 +156,7 @@ class SearchResult:
         return {
             "query": self.query,
             "total": self.total,
+            "total_exact": self.total_exact,
             "page": self.page,
             "per_page": self.per_page,
             "took_ms": round(self.took_ms, 2),

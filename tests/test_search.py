@@ -118,3 +118,14 @@ def test_identical_passages_show_once_and_say_where_else(store_with_copy):
     isa = next(hit for hit in result.results if hit.text.startswith("All ISA student"))
     others = {"003_cc325451335c01fa.txt", "copy of ISA.txt"} - {isa.source}
     assert isa.also_in == sorted(others)
+
+
+def test_totals_past_the_exact_count_are_estimated(seed_store, monkeypatch):
+    import kb.store
+
+    exact = search(seed_store, "international")
+    assert exact.total_exact and exact.to_dict()["total_exact"] is True
+    monkeypatch.setattr(kb.store, "COUNT_EXACT_UP_TO", 3)
+    estimated = search(seed_store, "international")
+    assert not estimated.total_exact
+    assert estimated.total >= 3 and [h.passage_id for h in estimated.results] == [h.passage_id for h in exact.results]

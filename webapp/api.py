@@ -23,7 +23,7 @@ def api_search() -> Response:
 def api_ask() -> Response:
     """A cited answer as the contract's /api/ask body (GET ?q= or POST {"question": ...})."""
     if request.method == "POST":
-        body = request.get_json(force=True, silent=True)
+        body = views.json_body()
         if not isinstance(body, dict):
             raise ApiError(400, 'the body must be a JSON object such as {"question": "..."}')
         question = views.query_text(body.get("question"), "question")

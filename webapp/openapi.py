@@ -24,17 +24,36 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "no admin token configured",
         404: "unknown document",
         409: "another reindex is running",
+        413: "request body over 64 KiB",
         503: "no index built yet",
     }
     return {str(status): _json(_ref("Error"), reasons[status]) for status in statuses}
 
 
+def _url_too_long() -> dict[str, Any]:
+    """The HTTP server's own answer to a request line over MAX_REQUEST_LINE bytes (an HTML page)."""
+    return {"414": {"description": f"request line longer than {MAX_REQUEST_LINE} bytes, refused by the "
+                                   "HTTP server (a 1,000-character q of 4-byte characters is 12,000 bytes "
+                                   "percent-encoded: POST /api/ask takes it)",
+                    "content": {"text/html": {"schema": {"type": "string"}}}}}
+
+
+#: The characters the server treats as blank (whitespace and control characters, see views._clean_text).
+_BLANK = "\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+#: Text with at least one character that is not blank: a blank query is refused.
+_NOT_BLANK = f"[^{_BLANK}]"
+#: A language code in any case, or nothing (no filter), with blanks around it.
+_LANG = f"^[{_BLANK}]*(?:[A-Za-z]{{2,3}}(?:-[A-Za-z0-9]{{2,8}})?)?[{_BLANK}]*$"
+#: gunicorn refuses a request line longer than this with its own 414 page, before the app sees it.
+MAX_REQUEST_LINE = 8190
+
 _Q = {
     "name": "q",
     "in": "query",
     "required": True,
-    "description": "the search text or question",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+    "description": "the search text or question: at most 1,000 characters, not only blanks "
+                   "(longer questions: POST /api/ask)",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": _NOT_BLANK},
 }
 
 _SCHEMAS: dict[str, Any] = {
@@ -84,6 +103,7 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {
             "query": {"type": "string"},
             "total": {"type": "integer"},
+            "total_exact": {"type": "boolean", "description": "false when total and facets are estimated"},
             "page": {"type": "integer"},
             "per_page": {"type": "integer"},
             "took_ms": {"type": "number"},
@@ -217,17 +237,20 @@ def openapi_spec() -> dict[str, Any]:
                         {
                             "name": "lang",
                             "in": "query",
-                            "schema": {"type": "string", "pattern": "^[a-z]{2,3}$"},
-                            "description": "only passages in this language; a malformed code is a 400",
+                            "schema": {"type": "string", "maxLength": 200, "pattern": _LANG},
+                            "description": "only passages in this language (a code such as en, fr or "
+                                           "fr-ca, any case; blank means no filter); a malformed code is a 400",
                         },
                         {
                             "name": "page",
                             "in": "query",
+                            "allowEmptyValue": True,  # page= means the default
                             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                         },
                         {
                             "name": "per_page",
                             "in": "query",
+                            "allowEmptyValue": True,
                             "schema": {
                                 "type": "integer",
                                 "minimum": 1,
@@ -237,14 +260,15 @@ def openapi_spec() -> dict[str, Any]:
                         },
                     ],
                     "responses": {"200": _json(_ref("SearchResult"), "one page of results")}
-                    | _errors(400, 503),
+                    | _errors(400, 503) | _url_too_long(),
                 }
             },
             "/api/ask": {
                 "get": {
                     "summary": "An extractive answer with numbered citations",
                     "parameters": [_Q],
-                    "responses": {"200": _json(_ref("Answer"), "the answer")} | _errors(400, 503),
+                    "responses": {"200": _json(_ref("Answer"), "the answer")} | _errors(400, 503)
+                    | _url_too_long(),
                 },
                 "post": {
                     "summary": "An extractive answer with numbered citations",
@@ -260,13 +284,14 @@ def openapi_spec() -> dict[str, Any]:
                                             "type": "string",
                                             "minLength": 1,
                                             "maxLength": MAX_QUERY_CHARS,
+                                            "pattern": _NOT_BLANK,
                                         }
                                     },
                                 }
                             }
                         },
                     },
-                    "responses": {"200": _json(_ref("Answer"), "the answer")} | _errors(400, 503),
+                    "responses": {"200": _json(_ref("Answer"), "the answer")} | _errors(400, 413, 503),
                 },
             },
             "/api/documents/{doc_id}": {

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 from kb.models import Answer, Document, Hit, IndexSummary, SearchResult
 from kb.store import IndexLocked, IndexMissing, IndexStore
@@ -25,7 +26,7 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 10
 MAX_FILTER_CHARS = 200
 #: Language filters are codes such as "en" or "fr"; anything else is refused with a reason.
-LANG_CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
+LANG_CODE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})?", re.ASCII | re.IGNORECASE)
 MAX_DOC_ID_CHARS = 128
 
 QUESTION_WORDS = frozenset({
@@ -105,10 +106,33 @@ def filter_param(args: Mapping[str, str], name: str) -> str | None:
     if not value:
         return None
     if name == "lang":
-        value = value.lower()
-        if not LANG_CODE.match(value):
+        # Checked before lowercasing: str.lower() maps a few non-ASCII letters (the Kelvin sign) to ASCII.
+        if not LANG_CODE.fullmatch(value):
             raise ApiError(400, f"lang must be a language code such as en or fr, not {value[:40]!r}")
+        value = value.lower()
     return value
+
+
+def json_body() -> Any:
+    """The request's JSON body (None when it is not JSON); ApiError(400) when the body cannot be read.
+
+    A malformed chunked body or a client that hangs up mid-body fails inside the WSGI server's reader
+    (gunicorn raises its own exception types): that is the client's error, not the server's.
+    """
+    try:
+        data = request.get_data(cache=True)
+    except HTTPException:
+        raise  # 413 for a body over MAX_CONTENT_LENGTH, 400 for a client that disconnected
+    except Exception as error:  # noqa: BLE001 - whatever the server's reader raises means "unreadable body"
+        raise ApiError(400, f"the request body could not be read ({type(error).__name__})") from None
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        # A chunked body is cut at the limit by werkzeug, not refused: refuse it here, as for Content-Length.
+        raise ApiError(413, "request body too large")
+    try:
+        return request.get_json(force=True, silent=True)
+    except RecursionError:  # silent= covers ValueError only; [[[[...]]]] exhausts the JSON decoder's stack
+        raise ApiError(400, "the body is not a usable JSON object: it is nested too deeply") from None
 
 
 @dataclass(frozen=True)
@@ -156,6 +180,16 @@ class StorePool:
         """Give a store back for later requests."""
         with self._lock:
             self._idle.append(store)
+
+    def warm_up(self) -> None:
+        """Open one store and load what answering needs, so the first request does not wait for it."""
+        from kb.answer import warm_up
+
+        store = self.acquire()
+        try:
+            warm_up(store)
+        finally:
+            self.release(store)
 
     def close(self) -> None:
         """Close every idle store."""
