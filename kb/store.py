@@ -28,11 +28,82 @@ from whoosh import index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh import query as wq
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb import structfile
 from whoosh.searching import Searcher
 from whoosh.writing import IndexWriter
 
 from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, word_analyzer
 from kb.models import Document, Hit, Passage
+
+
+
+class _MemoryViewFile:
+    """A read-only file over a memoryview of a segment's memory map: reads copy only what they return."""
+
+    __slots__ = ("_pos", "_view")
+
+    def __init__(self, buffer: memoryview) -> None:
+        self._view = memoryview(buffer)
+        self._pos = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Up to `size` bytes from the current position (all that is left when negative)."""
+        start = self._pos
+        stop = len(self._view) if size is None or size < 0 else min(start + size, len(self._view))
+        self._pos = max(stop, start)
+        return self._view[start:self._pos].tobytes()
+
+    def readinto(self, target: bytearray | memoryview) -> int:
+        """Read into `target`; the number of bytes read."""
+        data = self.read(len(target))
+        target[:len(data)] = data
+        return len(data)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Bytes up to and including the next newline."""
+        end = len(self._view) if size is None or size < 0 else min(self._pos + size, len(self._view))
+        pos = self._pos
+        while pos < end:
+            chunk = self._view[pos:min(pos + 256, end)].tobytes()
+            newline = chunk.find(b"\n")
+            pos += newline + 1 if newline >= 0 else len(chunk)
+            if newline >= 0:
+                break
+        return self.read(pos - self._pos)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move the position like io.BytesIO.seek."""
+        base = (0, self._pos, len(self._view))[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        """The current position."""
+        return self._pos
+
+    def close(self) -> None:
+        """Nothing to release: the memory map belongs to the segment's storage."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+
+def _buffer_file_init(self: structfile.BufferFile, buf: memoryview, name: str | None = None,
+                      onclose: object = None) -> None:
+    self._buf = buf
+    self._name = name
+    self.file = _MemoryViewFile(buf)
+    self.onclose = onclose
+    self.is_real = False
+    self.is_closed = False
+
+
+# Whoosh maps a compound segment into memory, then wraps each part it opens in io.BytesIO(memoryview),
+# which copies the part: every open searcher held a private copy of the postings, stored fields and
+# term index (~200 MB for 17,000 pages, for each pooled store of each server thread). Reading the map
+# in place shares its pages between searchers and processes.
+structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]
 
 ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
 BODY_FIELDS = tuple(f"body_{lang}" for lang in ANALYSED_LANGS)
@@ -271,10 +342,11 @@ def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
 
 
 def _segment_writer(index: whoosh_index.Index, procs: int, limitmb: int) -> IndexWriter:
-    # compound=False: a reader opens a compound segment's parts by copying each into memory
-    # (BytesIO over the mapped file), some 200 MB per open searcher on 17k pages; separate files are
-    # read in place.
-    return index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1, compound=False)
+    # Compound segments: a reader maps the segment's one file when it opens, so its snapshot stays
+    # readable after a later commit merges the segment away and deletes the file. With separate files
+    # the reader opens stored fields and columns lazily and fails once they are gone (a 500 for a
+    # request that overlaps a reindex). _MemoryViewFile keeps the mapped parts from being copied.
+    return index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1, compound=True)
 
 
 def passage_text_key(text: str) -> str:
