@@ -376,6 +376,7 @@ class KbServer:
                 "role": role,
                 "rss_mb": round(_kib(values.get("VmRSS")) / 1024, 1),
                 "hwm_mb": round(_kib(values.get("VmHWM")) / 1024, 1),
+                "anon_mb": round(_kib(values.get("RssAnon")) / 1024, 1),
             })
         return sorted(found, key=lambda p: (p["role"] != "master", p["pid"]))
 

@@ -32,8 +32,6 @@ import os
 import platform
 import random
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,6 +41,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from common import KbServer
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -114,13 +114,6 @@ def requests_for(endpoint: str, searches: Sequence[str], questions: Sequence[str
 # -------------------------------------------------------------------------------------------- server
 
 
-def free_port() -> int:
-    """A loopback TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def check_loopback(url: str) -> tuple[str, int]:
     """Host and port of `url`; refuses any address that is not on this machine."""
     parts = urlsplit(url)
@@ -134,89 +127,29 @@ def check_loopback(url: str) -> tuple[str, int]:
     return host, parts.port
 
 
-class Server:
-    """`kb serve` in its own session on a free loopback port; stop() kills the whole process group."""
+class Server(KbServer):
+    """The benchmarks' `kb serve` (bench/common.py), with the memory figures this load test reports."""
 
-    def __init__(self, corpus: Path, index: Path, workers: int) -> None:
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="kb-load-", suffix=".log", delete=False)  # noqa: SIM115
-        kb = Path(sys.executable).parent / "kb"
-        command = [str(kb)] if kb.exists() else [sys.executable, "-m", "kb"]
-        env = {key: value for key, value in os.environ.items() if not key.startswith("KB_")}
-        self.process = subprocess.Popen(
-            [*command, "serve", "--host", self.host, "--port", str(self.port), "--index", str(index),
-             "--corpus", str(corpus), "--workers", str(workers)],
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        self.workers = workers
-
-    def wait_ready(self, timeout: float) -> None:
-        """Block until /healthz answers and every worker is up; raise with the log otherwise."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.process.poll() is None:
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection(self.host, self.port, timeout=5)
-                try:
-                    connection.request("GET", "/healthz")
-                    if connection.getresponse().status == 200 and len(self.pids()) > self.workers:
-                        return
-                finally:
-                    connection.close()
-            time.sleep(0.2)
-        self.log.seek(0)
-        raise RuntimeError(f"kb serve did not come up in {timeout:.0f} s:\n{self.log.read()[-3000:]}")
-
-    def pids(self) -> list[int]:
-        """The live processes of the server's process group (master first)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                with contextlib.suppress(OSError, ValueError, IndexError):
-                    stat = (entry / "stat").read_text()
-                    fields = stat[stat.rindex(")") + 2:].split()
-                    if int(fields[2]) == self.process.pid and fields[0] != "Z":
-                        found.append(int(entry.name))
-        return sorted(found, key=lambda pid: (pid != self.process.pid, pid))
+    host = "127.0.0.1"
 
     def rss_mb(self) -> dict[str, float]:
         """VmRSS in MB of each process ("master", "worker-<pid>"), their "total", and "private": the
         sum of RssAnon, which leaves out the index's memory-mapped pages that all processes share."""
-        sizes: dict[str, float] = {}
-        private = 0.0
-        for pid in self.pids():
-            with contextlib.suppress(OSError, StopIteration):
-                status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                              if ":" in line)
-                sizes["master" if pid == self.process.pid else f"worker-{pid}"] = round(
-                    int(status["VmRSS"].split()[0]) / 1024, 1)
-                private += int(status.get("RssAnon", "0 kB").split()[0]) / 1024
+        processes = self.processes()
+        sizes = {"master" if p["role"] == "master" else f"worker-{p['pid']}": p["rss_mb"] for p in processes}
         sizes["total"] = round(sum(sizes.values()), 1)
-        sizes["private"] = round(private, 1)
+        sizes["private"] = round(sum(p["anon_mb"] for p in processes), 1)
         return sizes
 
     def output(self) -> str:
         """What the server printed."""
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return self.log_text()
 
     def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL what is left, remove the log."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.process.wait(15)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.log.close()
+        """Stop the whole process group and remove the log."""
+        super().stop()
         with contextlib.suppress(OSError):
-            os.unlink(self.log.name)
+            self.log_path.unlink()
 
 
 @contextlib.contextmanager

@@ -106,8 +106,6 @@ def _buffer_file_init(self: structfile.BufferFile, buf: memoryview, name: str | 
 structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]
 
 ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
-BODY_FIELDS = tuple(f"body_{lang}" for lang in ANALYSED_LANGS)
-CONTEXT_FIELDS = tuple(f"context_{lang}" for lang in ANALYSED_LANGS)
 #: Heading path and title count more than body text: they say what a passage is about.
 CONTEXT_BOOST = 1.6
 NO_SCHOOL = ""
@@ -472,13 +470,12 @@ class IndexStore:
             # Whoosh's filter= scores every match of the query first. Its score is a negligible constant
             # (0 would read as "unset" in Whoosh); wq.Require trips an assertion when skipping blocks.
             query = wq.And([wq.ConstantScoreQuery(filter_query, FILTER_SCORE), query])
-            filter_query = None
         wanted = request.offset + request.limit
         fetch = max(wanted + 10, RERANK_POOL if bonus is not None else 0)
         while True:
             # Plain top-N search keeps Whoosh's block-skipping collector; collapsing and facet
             # grouping inside Whoosh would score every match, several times slower on large indexes.
-            results = searcher.search(query, filter=filter_query, limit=fetch)
+            results = searcher.search(query, limit=fetch)
             ranked = [(hit.docnum, hit.score) for hit in results]
             if bonus is not None and ranked:
                 # Optional phrases re-rank the best matches instead of joining the query: a phrase
@@ -504,7 +501,7 @@ class IndexStore:
         for hit in hits:
             hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
         if request.count or request.facets:
-            total, exact, facet_counts = self._count(searcher, query, filter_query, request.facets)
+            total, exact, facet_counts = self._count(searcher, query, request.facets)
         else:
             total, exact, facet_counts = len(unique), True, {}
         return StoreResults(hits=hits, total=total, facets=facet_counts, matched_terms=terms, total_exact=exact)
@@ -527,11 +524,9 @@ class IndexStore:
         return wq.And(filters) if filters else None
 
     @staticmethod
-    def _count(searcher: Searcher, query: wq.Query, filter_query: wq.Query | None,
-               facets: bool) -> tuple[int, bool, dict[str, dict[str, int]]]:
+    def _count(searcher: Searcher, query: wq.Query, facets: bool) -> tuple[int, bool, dict[str, dict[str, int]]]:
         """Distinct matching passages (exactly, or estimated past COUNT_EXACT_UP_TO), and, when asked,
         their counts by school and language; the flag says whether the figures are exact."""
-        matching = wq.And([query, filter_query]) if filter_query is not None else query
         reader = searcher.reader()
         text_hash = reader.column_reader("text_hash")
         columns = {name: reader.column_reader(name) for name in ("school", "lang")} if facets else {}
@@ -539,7 +534,7 @@ class IndexStore:
         seen: set[str] = set()
         # Walking the matcher leapfrogs through intersections; docs_for_query() would read every
         # posting list in full.
-        matcher = matching.matcher(searcher)
+        matcher = query.matcher(searcher)
         docnum = 0
         while matcher.is_active():
             docnum = matcher.id()
