@@ -115,6 +115,8 @@ COUNT_EXACT_UP_TO = 1000
 RERANK_POOL = 60
 MIN_SUGGEST_LETTERS, MAX_SUGGEST_LETTERS = 3, 20
 FILTER_SCORE = 1e-9
+#: Tries at opening the live generation while writers replace it (~1 s in all).
+OPEN_ATTEMPTS = 20
 
 
 def _build_schema() -> Schema:
@@ -216,6 +218,26 @@ def _current_name(index_dir: Path) -> str | None:
     except FileNotFoundError:
         return None
     return name or None
+
+
+def _open_live(index_dir: Path) -> tuple[str, whoosh_index.Index] | None:
+    """The live generation's name and index, or None when there is none.
+
+    A commit writes a new table of contents, then deletes the old one: a reader that listed the
+    old one can find it gone, and a full rebuild can retire the whole generation. Both are the
+    moment a writer finishes, so trying again shortly sees its result.
+    """
+    for attempt in range(OPEN_ATTEMPTS):
+        name = _current_name(index_dir)
+        if name is None:
+            return None
+        try:
+            return name, whoosh_index.open_dir(str(index_dir / name))
+        except (FileNotFoundError, whoosh_index.EmptyIndexError):
+            if attempt == OPEN_ATTEMPTS - 1:
+                break
+            time.sleep(0.005 * (attempt + 1))
+    return None
 
 
 def _hit_from_fields(fields: dict, score: float) -> Hit:
@@ -367,17 +389,17 @@ class IndexStore:
 
     def exists(self) -> bool:
         """True when a built index is present."""
-        name = _current_name(self.index_dir)
-        return name is not None and whoosh_index.exists_in(self.index_dir / name)
+        if self._searcher is not None:
+            return True
+        return _open_live(self.index_dir) is not None
 
     def searcher(self) -> Searcher:
         """The open searcher, (re)opened on the live generation when needed."""
         if self._searcher is None:
-            name = _current_name(self.index_dir)
-            if name is None or not whoosh_index.exists_in(self.index_dir / name):
+            opened = _open_live(self.index_dir)
+            if opened is None:
                 raise IndexMissing(f"no index in {self.index_dir}: run `kb index` first")
-            self._index = whoosh_index.open_dir(str(self.index_dir / name))
-            self._generation = name
+            self._generation, self._index = opened
             self._searcher = self._index.searcher()
         return self._searcher
 
@@ -666,8 +688,8 @@ class IndexStore:
     def open_writer(self, full: bool, procs: int = 1, limitmb: int = 256) -> StoreWriter:
         """A writer on the live generation, or on a fresh one when `full` (caller holds write_lock)."""
         self._remove_stale_generations()
-        current = _current_name(self.index_dir)
-        if full or current is None or not whoosh_index.exists_in(self.index_dir / current):
+        live = None if full else _open_live(self.index_dir)
+        if live is None:
             name = f"gen-{time.time_ns():x}-{os.getpid()}"
             path = self.index_dir / name
             path.mkdir(parents=True)
@@ -675,8 +697,7 @@ class IndexStore:
             writer = _segment_writer(index, procs, limitmb)
             return StoreWriter(writer, on_commit=lambda: self._switch_to(name),
                                on_cancel=lambda: shutil.rmtree(path, ignore_errors=True))
-        index = whoosh_index.open_dir(str(self.index_dir / current))
-        writer = _segment_writer(index, procs, limitmb)
+        writer = _segment_writer(live[1], procs, limitmb)
         return StoreWriter(writer, on_commit=lambda: None, on_cancel=lambda: None)
 
     def _switch_to(self, name: str) -> None:
