@@ -38,5 +38,9 @@ test: install browser
 bench: install
 	$(BIN)/python bench/run_all.py
 
+lint: install
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/ruff check .
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -19,7 +19,7 @@ ITEM_MARK = "• "
 
 def passage_id_for(doc_id: str, heading: str, text: str, occurrence: int = 0) -> str:
     """A passage id that stays the same as long as the passage's document, heading and text do."""
-    key = f"{doc_id}\0{heading}\0{text}\0{occurrence}".encode("utf-8")
+    key = f"{doc_id}\0{heading}\0{text}\0{occurrence}".encode()
     return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 

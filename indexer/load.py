@@ -103,7 +103,8 @@ def read_metadata(corpus: Path) -> dict[str, dict[str, str]]:
     metadata: dict[str, dict[str, str]] = {}
     for source, table in data.items():
         if not isinstance(table, dict):
-            raise ValueError(f"{path}: entry {source!r} must be a table of title/school/lang/url")
+            raise ValueError(  # noqa: TRY004 - a malformed file, reported like any other
+                f"{path}: entry {source!r} must be a table of title/school/lang/url")
         metadata[source.replace("\\", "/")] = {
             key: str(value).strip() for key, value in table.items()
             if key in METADATA_KEYS and str(value).strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.load import SourceFile, Skipped, UnreadableFile, read_bytes, read_metadata, walk_corpus
+from indexer.load import Skipped, SourceFile, UnreadableFile, read_bytes, read_metadata, walk_corpus
 from indexer.prepare import Prepared, content_hash, doc_id_for, prepare, settings_hash
 from indexer.workers import bind_children_to_this_process
 from indexer.write import write_changes

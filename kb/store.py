@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh import query as wq
+from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb import structfile
 from whoosh.searching import Searcher
@@ -34,7 +34,6 @@ from whoosh.writing import IndexWriter
 
 from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, word_analyzer
 from kb.models import Document, Hit, Passage
-
 
 
 class _MemoryViewFile:
@@ -665,8 +664,7 @@ class IndexStore:
     def write_lock(self, timeout: float = 30.0) -> Iterator[None]:
         """Hold the index's single-writer lock; the kernel frees it if this process dies."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.index_dir / "write.lock", "a+")
-        try:
+        with open(self.index_dir / "write.lock", "a+") as handle:
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -682,8 +680,6 @@ class IndexStore:
                         ) from None
                     time.sleep(0.1)
             yield
-        finally:
-            handle.close()
 
     def open_writer(self, full: bool, procs: int = 1, limitmb: int = 256) -> StoreWriter:
         """A writer on the live generation, or on a fresh one when `full` (caller holds write_lock)."""

@@ -172,10 +172,10 @@ def test_html_page_without_main() -> None:
             "Lakeside",
         ),
         (
-            '<title>News</title><script type="application/ld+json">{"@graph": ['
-            '{"@type": "WebSite", "name": "x"}, '
-            '{"@type": ["EducationalOrganization"], "name": "Graph School"}]}'
-            "</script>",
+            ('<title>News</title><script type="application/ld+json">{"@graph": ['
+             '{"@type": "WebSite", "name": "x"}, '
+             '{"@type": ["EducationalOrganization"], "name": "Graph School"}]}'
+             "</script>"),
             "News",
             "Graph School",
         ),

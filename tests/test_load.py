@@ -2,7 +2,7 @@
 
 import pytest
 
-from indexer.load import SourceFile, Skipped, UnreadableFile, decode, read_metadata, walk_corpus
+from indexer.load import Skipped, SourceFile, UnreadableFile, decode, read_metadata, walk_corpus
 
 
 def _walk(root):
@@ -53,7 +53,7 @@ def test_malformed_sources_toml_is_a_clear_error(tmp_path):
 
 
 def test_decodes_utf8_and_latin1():
-    assert decode("Étudiants à l'étranger".encode("utf-8"), "text") == "Étudiants à l'étranger"
+    assert decode("Étudiants à l'étranger".encode(), "text") == "Étudiants à l'étranger"
     assert decode("Les étudiants doivent partir à l'étranger.".encode("latin-1"), "text") == \
         "Les étudiants doivent partir à l'étranger."
     assert decode('<meta charset="iso-8859-1"><p>été</p>'.encode("latin-1"), "html").endswith("<p>été</p>")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import SEED_CORPUS
 
 from indexer.pipeline import run_index
 from kb.highlight import highlight
 from kb.query import build_query, parse_user_text
 from kb.search import search
 from kb.store import IndexStore
-
-from conftest import SEED_CORPUS
 
 
 def test_user_text_never_reaches_a_parser_as_syntax():
@@ -114,7 +113,7 @@ def store_with_copy(tmp_path):
 def test_identical_passages_show_once_and_say_where_else(store_with_copy):
     result = search(store_with_copy, "experience abroad semester graduate")
     sources = [hit.source for hit in result.results]
-    assert len(sources) == len(set(hit.text for hit in result.results))  # no duplicate text listed
+    assert len(sources) == len({hit.text for hit in result.results})  # no duplicate text listed
     isa = next(hit for hit in result.results if hit.text.startswith("All ISA student"))
     others = {"003_cc325451335c01fa.txt", "copy of ISA.txt"} - {isa.source}
     assert isa.also_in == sorted(others)

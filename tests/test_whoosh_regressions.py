@@ -51,9 +51,9 @@ def test_write_lock_is_exclusive_and_freed_when_the_holder_is_killed(tmp_path):
     holder.start()
     try:
         assert ready.wait(10)
-        with pytest.raises(IndexLocked, match="another process is writing"):
-            with IndexStore(tmp_path).write_lock(timeout=0.3):
-                pass
+        with pytest.raises(IndexLocked, match="another process is writing"), \
+                IndexStore(tmp_path).write_lock(timeout=0.3):
+            pass
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.join()

@@ -6,7 +6,7 @@ from indexer.clean.html import clean_html
 from indexer.clean.markdown import clean_markdown, clean_text
 from kb.models import CleanPage
 
-__all__ = ["clean_html", "clean_markdown", "clean_text", "clean_document"]
+__all__ = ["clean_document", "clean_html", "clean_markdown", "clean_text"]
 
 _KINDS = {
     "html": clean_html,

@@ -22,30 +22,21 @@ from kb.models import Block, CleanPage, PageMeta
 
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BLOCK_TAGS = frozenset(
-    """address article aside blockquote body caption center dd details dialog dir div dl dt fieldset
-    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav ol p
-    pre section summary table tbody td tfoot th thead tr ul""".split()
+    ["address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
 )
 _DROP_TAGS = frozenset(
-    """script style noscript iframe frame frameset svg template input button select option optgroup
-    textarea label datalist output object embed canvas audio video map link meta head title
-    nav aside footer""".split()
+    ["script", "style", "noscript", "iframe", "frame", "frameset", "svg", "template", "input", "button", "select", "option", "optgroup", "textarea", "label", "datalist", "output", "object", "embed", "canvas", "audio", "video", "map", "link", "meta", "head", "title", "nav", "aside", "footer"]
 )
 _DROP_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar"))
 _CHROME_TOKENS = frozenset(
-    """menu menus menubar megamenu submenu nav navbar navigation navlinks breadcrumb breadcrumbs crumbs
-    cookie cookies consent gdpr share shares sharing sharebar sharethis addthis social socials sidebar
-    skip skiplink skiplinks pagination pager newsletter related masthead footer topbar offcanvas search
-    backtotop totop gototop scrolltop scrolltotop""".split()
+    ["menu", "menus", "menubar", "megamenu", "submenu", "nav", "navbar", "navigation", "navlinks", "breadcrumb", "breadcrumbs", "crumbs", "cookie", "cookies", "consent", "gdpr", "share", "shares", "sharing", "sharebar", "sharethis", "addthis", "social", "socials", "sidebar", "skip", "skiplink", "skiplinks", "pagination", "pager", "newsletter", "related", "masthead", "footer", "topbar", "offcanvas", "search", "backtotop", "totop", "gototop", "scrolltop", "scrolltotop"]
 )
 _CHROME_COMPOUNDS = frozenset(
-    """backtotop gototop scrolltotop skiptocontent skiplink relatedposts relatedlinks relatedarticles
-    siteheader globalheader globalnav sitenav mainnav topnav langswitcher languageswitcher
-    languageselector langselector cookiebanner cookienotice""".split()
+    ["backtotop", "gototop", "scrolltotop", "skiptocontent", "skiplink", "relatedposts", "relatedlinks", "relatedarticles", "siteheader", "globalheader", "globalnav", "sitenav", "mainnav", "topnav", "langswitcher", "languageswitcher", "languageselector", "langselector", "cookiebanner", "cookienotice"]
 )
 # Tokens that turn a chrome word into a layout flag ("has-sidebar", "no-sidebar") or mark the real
 # content inside a chrome-named wrapper ("menu-of-courses-content").
-_CHROME_MODIFIERS = frozenset("has with no without layout content".split())
+_CHROME_MODIFIERS = frozenset(["has", "with", "no", "without", "layout", "content"])
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
@@ -138,7 +129,7 @@ def _pre_text(element: Tag) -> str:
             parts.append(str(node))
     text = "".join(parts)
     # HTML drops the newline right after <pre>; some parsers keep it.
-    return text[1:] if text.startswith("\n") else text
+    return text.removeprefix("\n")
 
 
 _LAYOUT_SIGNS = ("table", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "pre", "blockquote")
@@ -249,7 +240,7 @@ def parse_html(html: str) -> BeautifulSoup:
                     warnings.simplefilter("ignore")
                     return BeautifulSoup(html, parser)
             return BeautifulSoup(html, parser)
-        except Exception:  # noqa: BLE001 - any parser failure falls through to the next parser
+        except Exception:  # noqa: BLE001, S112 - any parser failure falls through to the next parser
             continue
     return BeautifulSoup("", "html.parser")
 
@@ -370,7 +361,7 @@ def soup_blocks(soup: BeautifulSoup) -> list[Block]:
 def clean_html(html: str) -> CleanPage:
     """Clean an HTML page: main prose as blocks, chrome removed, metadata from head tags and JSON-LD."""
     if not isinstance(html, str):
-        raise ValueError("clean_html expects a str")
+        raise TypeError("clean_html expects a str")
     soup = parse_html(html)
     meta, root = _scan(soup)
     blocks: list[Block] = []

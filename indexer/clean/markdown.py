@@ -36,8 +36,7 @@ _MACRO = re.compile(r"(?<![\\\x00])\{\{\s*([A-Za-z][\w-]{0,60})\s*(?:\(([^\n]{0,
 _ESCAPED = "\x00"  # never in input: sanitize removes NUL
 _MACRO_ARG = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'|([^,\s][^,]*)")
 _REF_MACROS = frozenset(
-    """htmlelement svgelement mathmlelement svgattr glossary httpheader httpmethod httpstatus event
-    webextapiref csp htmlattrdef rfc bug anch interface""".split()
+    ["htmlelement", "svgelement", "mathmlelement", "svgattr", "glossary", "httpheader", "httpmethod", "httpstatus", "event", "webextapiref", "csp", "htmlattrdef", "rfc", "bug", "anch", "interface"]
 )
 _ELEMENT_MACROS = frozenset(("htmlelement", "svgelement", "mathmlelement"))
 
@@ -177,7 +176,7 @@ def _markdown_blocks(body: str) -> list[Block]:
 def clean_markdown(text: str) -> CleanPage:
     """Clean a Markdown page: front matter to metadata, tokens to blocks, MDN macros resolved."""
     if not isinstance(text, str):
-        raise ValueError("clean_markdown expects a str")
+        raise TypeError("clean_markdown expects a str")
     metadata, body = _split_front_matter(sanitize(text).lstrip("\ufeff"))
     blocks = finish_blocks(_markdown_blocks(body))
     meta = PageMeta(
@@ -194,7 +193,7 @@ def clean_markdown(text: str) -> CleanPage:
 def clean_text(text: str) -> CleanPage:
     """Clean a plain-text page: blank-line paragraphs, bullet items, short title lines as headings."""
     if not isinstance(text, str):
-        raise ValueError("clean_text expects a str")
+        raise TypeError("clean_text expects a str")
     text = sanitize(text).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if FRONT_MATTER.match(text):
         return clean_markdown(text)

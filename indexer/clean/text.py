@@ -49,9 +49,9 @@ def _paragraph_blocks(lines: list[str], more_follows: bool) -> list[Block]:
     if more_follows and len(prose) == 1 and _heading_like(prose[0]):
         return [Block("heading", prose[0], 2)]
     # A stack of short label lines (a news kicker "Company | Innovation" over a title) ends in a heading.
-    if more_follows and 2 <= len(prose) <= 3 and all(_heading_like(p, False) for p in prose[:-1]):
-        if _heading_like(prose[-1]):
-            return [Block("paragraph", " ".join(prose[:-1])), Block("heading", prose[-1], 2)]
+    if (more_follows and 2 <= len(prose) <= 3 and all(_heading_like(p, False) for p in prose[:-1])
+            and _heading_like(prose[-1])):
+        return [Block("paragraph", " ".join(prose[:-1])), Block("heading", prose[-1], 2)]
     return [Block("paragraph", " ".join(prose))]
 
 
