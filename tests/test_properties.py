@@ -161,7 +161,7 @@ def test_decoding_any_bytes_gives_text_or_a_reason(data, kind):
 
 def test_cleaners_refuse_what_is_not_text():
     for cleaner in (clean_html, clean_markdown, clean_text):
-        with pytest.raises(ValueError):
+        with pytest.raises(TypeError, match="expects a str"):
             cleaner(b"<p>bytes</p>")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown document kind"):
         clean_document("text", "pdf")
