@@ -14,6 +14,9 @@ MAX_WORDS = 160
 #: A passage in another language than its page is recognised only with this much prose and certainty.
 MIXED_LANGUAGE_MIN_WORDS = 40
 MIXED_LANGUAGE_MIN_PROBABILITY = 0.99
+#: Characters of a passage its language is judged on: every passage of every page is checked, and
+#: 80 words tell English from French as surely as 160.
+PASSAGE_SAMPLE_CHARS = 500
 ITEM_MARK = "• "
 
 
@@ -48,7 +51,7 @@ def _pieces(block: Block, lang: str) -> list[str]:
 def _passage_lang(text: str, doc_lang: str) -> str:
     if word_count(text) < MIXED_LANGUAGE_MIN_WORDS:
         return doc_lang
-    lang, probability = detect_language(text, default=doc_lang)
+    lang, probability = detect_language(text, default=doc_lang, sample_chars=PASSAGE_SAMPLE_CHARS)
     return lang if probability >= MIXED_LANGUAGE_MIN_PROBABILITY else doc_lang
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ METADATA_FILE = "sources.toml"
 METADATA_KEYS = ("title", "school", "lang", "url")
 # Bytes looked at to tell a binary file from text.
 SNIFF_BYTES = 8192
+#: Control characters that do not occur in text (tab, newlines and form feed do).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 class UnreadableFile(Exception):
@@ -162,5 +165,5 @@ def _decode_legacy(data: bytes, kind: str) -> str:
 
 def _looks_binary(text: str) -> bool:
     sample = text[:SNIFF_BYTES]
-    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\t\n\r\f")
+    controls = len(CONTROL_CHARACTERS.findall(sample))
     return controls > max(8, len(sample) // 20)

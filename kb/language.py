@@ -17,12 +17,13 @@ def _identifier() -> LanguageIdentifier:
     return identifier
 
 
-def detect_language(text: str, default: str = "en") -> tuple[str, float]:
-    """The most likely language of `text` and its probability; `default` with 0.0 for empty text."""
+def detect_language(text: str, default: str = "en", sample_chars: int = 1000) -> tuple[str, float]:
+    """The most likely language of `text` (judged on its start) and its probability; `default` with 0.0
+    for empty text."""
     if not text.strip():
         return default, 0.0
     # A thousand characters decide the language as well as the whole text, at a fraction of the cost.
-    lang, probability = _identifier().classify(text[:1000])
+    lang, probability = _identifier().classify(text[:sample_chars])
     return lang, float(probability)
 
 
