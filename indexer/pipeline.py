@@ -1,20 +1,18 @@
-"""Bring an index in line with a corpus folder: plan the changes, prepare pages in parallel, write once."""
+"""Bring an index in line with a corpus folder: plan the changes, prepare and write pages, commit once."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
 from indexer.load import Skipped, SourceFile, UnreadableFile, read_bytes, read_metadata, walk_corpus
-from indexer.prepare import Prepared, content_hash, doc_id_for, prepare, settings_hash
-from indexer.workers import bind_children_to_this_process
-from indexer.write import write_changes
+from indexer.prepare import Prepared, content_hash, doc_id_for, settings_hash
+from indexer.write import default_workers, prepare_or_skip, write_changes, write_changes_in_workers
 from kb.models import Document, IndexSummary
 from kb.store import IndexStore
 
@@ -73,35 +71,11 @@ def plan_changes(
     return plan
 
 
-def _prepare_or_skip(args: tuple[SourceFile, dict[str, str]]) -> Prepared | Skipped:
-    file, overrides = args
-    try:
-        return prepare(file, overrides)
-    except UnreadableFile as error:
-        return Skipped(file.source, str(error))
-    except RecursionError:
-        return Skipped(file.source, "structure too deeply nested to parse")
-
-
-def prepare_all(
-    files: list[SourceFile], metadata: dict[str, dict[str, str]], workers: int | None = None,
-) -> Iterator[Prepared | Skipped]:
-    """Prepare pages, in worker processes when there are many; results keep the files' order."""
-    jobs = [(file, metadata.get(file.source, {})) for file in files]
-    workers = workers or os.cpu_count() or 1
-    if len(jobs) < PARALLEL_THRESHOLD or workers == 1:
-        yield from map(_prepare_or_skip, jobs)
-        return
-    bind_children_to_this_process()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_prepare_or_skip, jobs, chunksize=16)
-
-
-def _writer_procs(pages: int, workers: int | None) -> int:
-    """Whoosh writer processes: one per core for large runs, unless the caller asked for one worker."""
-    if pages < PARALLEL_THRESHOLD or workers == 1:
-        return 1
-    return min(workers or os.cpu_count() or 1, 4)
+def _counted(items: Iterator[Prepared | Skipped], bar: tqdm | None) -> Iterator[Prepared | Skipped]:
+    for item in items:
+        yield item
+        if bar is not None:
+            bar.update(1)
 
 
 def run_index(
@@ -122,13 +96,22 @@ def run_index(
     metadata = read_metadata(corpus_path)
     with store.write_lock(timeout=lock_timeout):
         store.refresh()
-        indexed = {} if full or not store.exists() else store.documents()
+        full = full or not store.exists() or store.outdated()
+        indexed = {} if full else store.documents()
         plan = plan_changes(walk_corpus(corpus_path), indexed, metadata)
-        prepared = prepare_all(plan.to_prepare, metadata, workers)
-        if progress:
-            prepared = tqdm(prepared, total=len(plan.to_prepare), unit="page", desc="indexing", leave=False)
-        counts = write_changes(store, prepared, plan, full=full or not store.exists(),
-                               procs=_writer_procs(len(plan.to_prepare), workers))
+        bar = tqdm(total=len(plan.to_prepare), unit="page", desc="indexing", leave=False) if progress else None
+        try:
+            workers = workers or default_workers()
+            if len(plan.to_prepare) >= PARALLEL_THRESHOLD and workers > 1:
+                counts = write_changes_in_workers(store, plan, metadata, full=full, workers=workers,
+                                                  on_progress=bar.update if bar else None)
+            else:
+                prepared = _counted((prepare_or_skip(file, metadata.get(file.source, {}))
+                                     for file in plan.to_prepare), bar)
+                counts = write_changes(store, prepared, plan, full=full)
+        finally:
+            if bar is not None:
+                bar.close()
         store.refresh()
         documents, passages = store.stats() if store.exists() else (0, 0)
     skipped = plan.skipped + counts.skipped
@@ -147,4 +130,4 @@ def run_index(
     )
 
 
-__all__ = ["Plan", "doc_id_for", "plan_changes", "prepare_all", "run_index"]
+__all__ = ["Plan", "doc_id_for", "plan_changes", "run_index"]

@@ -27,12 +27,13 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.codec import whoosh3
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.filedb import structfile
 from whoosh.searching import Searcher
-from whoosh.writing import IndexWriter
+from whoosh.writing import SegmentWriter
 
-from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, word_analyzer
+from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, vocabulary_words
 from kb.models import Document, Hit, Passage
 
 
@@ -104,6 +105,22 @@ def _buffer_file_init(self: structfile.BufferFile, buf: memoryview, name: str | 
 # in place shares its pages between searchers and processes.
 structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]
 
+
+
+def _cached_column_reader(self: whoosh3.W3PerDocReader, fieldname: str, column: object) -> object:
+    if fieldname not in self._readers:
+        self._readers[fieldname] = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+    return self._readers[fieldname]
+
+
+# Whoosh caches a field's length column reader but not its absence: writing a segment asked the file
+# system whether the column exists once per posting of every unscored field (~200,000 stat calls
+# per 2,000 pages).
+whoosh3.W3PerDocReader._cached_reader = _cached_column_reader  # type: ignore[method-assign]
+
+#: Postings blocks stored uncompressed: zlib took a sixth of the time of writing them, and decompressing
+#: them the largest share of a query matching many passages.
+CODEC = whoosh3.W3Codec(compression=0)
 ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
 #: Heading path and title count more than body text: they say what a passage is about.
 CONTEXT_BOOST = 1.6
@@ -130,15 +147,16 @@ def _build_schema() -> Schema:
     return Schema(
         record=ID(stored=True),  # "passage" or "doc"
         doc_id=ID(stored=True),
-        passage_id=ID(stored=True, unique=True),
-        source=ID(stored=True),
+        # Only what queries look up is indexed: every indexed value costs a posting per record.
+        passage_id=STORED(),
+        source=STORED(),
         title=STORED(),
         school=ID(stored=True, sortable=True),
         lang=ID(stored=True, sortable=True),
         url=STORED(),
         heading=STORED(),
         text=STORED(),
-        position=NUMERIC(stored=True),
+        position=STORED(),
         text_hash=ID(stored=True, sortable=True),
         content_hash=STORED(),
         settings_hash=STORED(),
@@ -146,12 +164,22 @@ def _build_schema() -> Schema:
         size=STORED(),
         indexed_at=STORED(),
         passage_count=STORED(),
-        words=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+        # Spelling vocabulary: looked up, never scored, so no field lengths to keep.
+        words=KEYWORD(analyzer=SpaceSeparatedTokenizer(), scorable=False),
         **analysed,
     )
 
 
 SCHEMA = _build_schema()
+
+
+def _schema_signature(schema: Schema) -> list[tuple[str, ...]]:
+    """What decides how a schema's fields are written, comparable across processes (Whoosh's own
+    equality compares column objects by identity)."""
+    return [(name, type(field).__name__, type(field.format).__name__, repr(getattr(field, "analyzer", None)),
+             str(field.stored), str(field.unique), str(field.scorable), type(field.column_type).__name__,
+             repr(getattr(field.format, "field_boost", 1.0)))
+            for name, field in schema.items()]
 
 
 class IndexLocked(RuntimeError):
@@ -276,12 +304,18 @@ def _ordered(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
 
 
 class StoreWriter:
-    """Adds and deletes documents in one transaction; commit() makes them visible at once."""
+    """Adds and deletes documents in one transaction; commit() makes them visible at once.
 
-    def __init__(self, writer: IndexWriter, on_commit, on_cancel) -> None:
+    Worker processes can add documents too, each into a segment of its own (see ShardWriter):
+    commit() then publishes their segments with this writer's changes.
+    """
+
+    def __init__(self, writer: SegmentWriter, generation_dir: Path, on_commit, on_cancel) -> None:
         self._writer = writer
+        self._generation_dir = generation_dir
         self._on_commit = on_commit
         self._on_cancel = on_cancel
+        self._shards: list[WrittenShard] = []
         self.changed = False
 
     def add(self, document: Document, passages: list[Passage], settings_hash: str = "",
@@ -290,44 +324,7 @@ class StoreWriter:
 
         `analysed` maps passage ids to analyse_passage() results computed beforehand, e.g. in workers.
         """
-        school = document.school or NO_SCHOOL
-        fields = [(passage, (analysed or {}).get(passage.passage_id) or analyse_passage(passage, document.title))
-                  for passage in passages]
-        # The spelling vocabulary is indexed once per page, on its document record: a word's
-        # postings then count pages, not passages, which halves the cost of the field.
-        words = dict.fromkeys(word for _, values in fields for word in values["words"].split())
-        self._writer.add_document(
-            record="doc",
-            doc_id=document.doc_id,
-            passage_id=f"doc:{document.doc_id}",
-            source=document.source,
-            title=document.title,
-            school=school,
-            lang=document.lang,
-            url=document.url,
-            content_hash=document.content_hash,
-            settings_hash=settings_hash,
-            mtime_ns=document.mtime_ns,
-            size=document.size,
-            indexed_at=document.indexed_at,
-            passage_count=len(passages),
-            words=" ".join(words),
-        )
-        for passage, values in fields:
-            self._writer.add_document(
-                record="passage",
-                doc_id=document.doc_id,
-                passage_id=passage.passage_id,
-                source=document.source,
-                title=document.title,
-                school=school,
-                lang=passage.lang,
-                heading=passage.heading,
-                text=passage.text,
-                position=passage.position,
-                text_hash=passage_text_key(passage.text),
-                **{name: value for name, value in values.items() if name != "words"},
-            )
+        _add_records(self._writer, document, passages, settings_hash, analysed)
         self.changed = True
 
     def delete(self, doc_id: str) -> None:
@@ -335,24 +332,137 @@ class StoreWriter:
         self._writer.delete_by_term("doc_id", doc_id)
         self.changed = True
 
+    def shard_target(self, limitmb: int = 128) -> ShardTarget:
+        """Where worker processes open their ShardWriter for this transaction."""
+        return ShardTarget(str(self._generation_dir), limitmb)
+
+    def adopt(self, shard: WrittenShard) -> None:
+        """Publish a worker's segment with this transaction when it commits."""
+        if shard.documents:
+            self._shards.append(shard)
+            self.changed = True
+
     def commit(self, force: bool = False) -> None:
         """Make the changes visible to readers (atomically); writes nothing when nothing changed."""
-        if self.changed or force:
-            self._writer.commit(merge=True)
+        writer = self._writer
+        if not (self.changed or force):
+            writer.cancel()
+        elif not self._shards:
+            writer.commit(merge=True)
         else:
-            self._writer.cancel()
+            # SegmentWriter.commit() with the workers' segments added to the new table of contents,
+            # as Whoosh's own multi-process writer does.
+            segments = writer._merge_segments(None, None, True)
+            if writer._added:
+                segments.append(writer._finalize_segment())
+            else:
+                writer._close_segment()
+            writer._commit_toc(segments + [shard.segment for shard in self._shards])
+            writer._finish()
         self._on_commit()
 
     def cancel(self) -> None:
-        """Drop every change of this transaction."""
+        """Drop every change of this transaction (workers' segments included)."""
         self._writer.cancel()
         self._on_cancel()
+
+
+@dataclass(frozen=True)
+class ShardTarget:
+    """Where a worker process writes its segment of an open transaction (picklable)."""
+
+    generation_dir: str
+    limitmb: int
+
+
+@dataclass
+class WrittenShard:
+    """A worker's finished segment, to hand to StoreWriter.adopt()."""
+
+    segment: object
+    documents: int
+
+
+class ShardWriter:
+    """Adds documents to a new segment of an open StoreWriter transaction, from a worker process.
+
+    The segment becomes visible only when the StoreWriter adopts it and commits; until then, and if
+    the run fails, it is a stray file that the next commit deletes.
+    """
+
+    def __init__(self, target: ShardTarget) -> None:
+        index = whoosh_index.open_dir(target.generation_dir)
+        # No Whoosh lock: the transaction's StoreWriter holds it for the whole run.
+        self._writer = SegmentWriter(index, _lk=False, limitmb=target.limitmb, codec=CODEC, compound=True)
+        self._documents = 0
+
+    def add(self, document: Document, passages: list[Passage], settings_hash: str = "",
+            analysed: dict[str, dict[str, str]] | None = None) -> None:
+        """Write a document record and its passages into this worker's segment."""
+        _add_records(self._writer, document, passages, settings_hash, analysed)
+        self._documents += 1
+
+    def finish(self) -> WrittenShard:
+        """Write the segment out; the result goes back to the transaction's process."""
+        if not self._documents:
+            self._writer._close_segment()
+            return WrittenShard(None, 0)
+        # Not commit(): that would write a table of contents; not _finish(): that would delete the
+        # temporary folder the other workers share.
+        return WrittenShard(self._writer._finalize_segment(), self._documents)
+
+    def abandon(self) -> None:
+        """Stop writing after a failure (the transaction will be cancelled)."""
+        self._writer._close_segment()
+
+
+def _add_records(writer: SegmentWriter, document: Document, passages: list[Passage], settings_hash: str,
+                 analysed: dict[str, dict[str, str]] | None) -> None:
+    """Add a document record and its passage records to a Whoosh writer."""
+    school = document.school or NO_SCHOOL
+    fields = [(passage, (analysed or {}).get(passage.passage_id) or analyse_passage(passage, document.title))
+              for passage in passages]
+    # The spelling vocabulary is indexed once per page, on its document record: a word's
+    # postings then count pages, not passages, which halves the cost of the field.
+    words = dict.fromkeys(word for _, values in fields for word in values["words"].split())
+    writer.add_document(
+        record="doc",
+        doc_id=document.doc_id,
+        passage_id=f"doc:{document.doc_id}",
+        source=document.source,
+        title=document.title,
+        school=school,
+        lang=document.lang,
+        url=document.url,
+        content_hash=document.content_hash,
+        settings_hash=settings_hash,
+        mtime_ns=document.mtime_ns,
+        size=document.size,
+        indexed_at=document.indexed_at,
+        passage_count=len(passages),
+        words=" ".join(words),
+    )
+    for passage, values in fields:
+        writer.add_document(
+            record="passage",
+            doc_id=document.doc_id,
+            passage_id=passage.passage_id,
+            source=document.source,
+            title=document.title,
+            school=school,
+            lang=passage.lang,
+            heading=passage.heading,
+            text=passage.text,
+            position=passage.position,
+            text_hash=passage_text_key(passage.text),
+            **{name: value for name, value in values.items() if name != "words"},
+        )
 
 
 def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
     """The analysed field values of a passage: its body and context terms, and its words for spelling."""
     suffix = field_lang(passage.lang)
-    words = dict.fromkeys(token.text for token in word_analyzer()(passage.text))
+    words = vocabulary_words(passage.text)
     return {
         f"body_{suffix}": " ".join(analyse(passage.text, passage.lang)),
         f"context_{suffix}": " ".join(analyse(f"{title}\n{passage.heading}", passage.lang)),
@@ -360,12 +470,12 @@ def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
     }
 
 
-def _segment_writer(index: whoosh_index.Index, procs: int, limitmb: int) -> IndexWriter:
+def _segment_writer(index: whoosh_index.Index, limitmb: int) -> SegmentWriter:
     # Compound segments: a reader maps the segment's one file when it opens, so its snapshot stays
     # readable after a later commit merges the segment away and deletes the file. With separate files
     # the reader opens stored fields and columns lazily and fails once they are gone (a 500 for a
     # request that overlaps a reindex). _MemoryViewFile keeps the mapped parts from being copied.
-    return index.writer(procs=procs, limitmb=limitmb, multisegment=procs > 1, compound=True)
+    return SegmentWriter(index, limitmb=limitmb, codec=CODEC, compound=True)
 
 
 def passage_text_key(text: str) -> str:
@@ -391,6 +501,12 @@ class IndexStore:
         if self._searcher is not None:
             return True
         return _open_live(self.index_dir) is not None
+
+    def outdated(self) -> bool:
+        """True when the live index was built with another schema: only a full rebuild can update it."""
+        self.searcher()
+        assert self._index is not None
+        return _schema_signature(self._index.schema) != _schema_signature(SCHEMA)
 
     def searcher(self) -> Searcher:
         """The open searcher, (re)opened on the live generation when needed."""
@@ -681,7 +797,7 @@ class IndexStore:
                     time.sleep(0.1)
             yield
 
-    def open_writer(self, full: bool, procs: int = 1, limitmb: int = 256) -> StoreWriter:
+    def open_writer(self, full: bool, limitmb: int = 256) -> StoreWriter:
         """A writer on the live generation, or on a fresh one when `full` (caller holds write_lock)."""
         self._remove_stale_generations()
         live = None if full else _open_live(self.index_dir)
@@ -690,11 +806,12 @@ class IndexStore:
             path = self.index_dir / name
             path.mkdir(parents=True)
             index = whoosh_index.create_in(str(path), SCHEMA)
-            writer = _segment_writer(index, procs, limitmb)
-            return StoreWriter(writer, on_commit=lambda: self._switch_to(name),
+            return StoreWriter(_segment_writer(index, limitmb), path,
+                               on_commit=lambda: self._switch_to(name),
                                on_cancel=lambda: shutil.rmtree(path, ignore_errors=True))
-        writer = _segment_writer(live[1], procs, limitmb)
-        return StoreWriter(writer, on_commit=lambda: None, on_cancel=lambda: None)
+        name, index = live
+        return StoreWriter(_segment_writer(index, limitmb), self.index_dir / name,
+                           on_commit=lambda: None, on_cancel=lambda: None)
 
     def _switch_to(self, name: str) -> None:
         previous = _current_name(self.index_dir)

@@ -37,6 +37,28 @@ def _counts(summary):
     return (summary.added, summary.updated, summary.removed, summary.unchanged, summary.skipped)
 
 
+def test_an_index_built_with_another_schema_is_rebuilt_whole(corpus, store, monkeypatch):
+    from whoosh.fields import STORED
+
+    import kb.store
+
+    _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
+    _write(corpus, "b.html", "Fees", "Tuition fees are listed each year.")
+    older = kb.store.SCHEMA.copy()
+    older.add("retired_field", STORED())
+    with monkeypatch.context() as patch:
+        patch.setattr(kb.store, "SCHEMA", older)
+        run_index(corpus, store)
+        assert store.outdated() is False
+    store.refresh()
+    assert store.outdated() is True
+    # Nothing changed in the corpus, yet every page is written again, into the current schema.
+    assert _counts(run_index(corpus, store)) == (2, 0, 0, 0, 0)
+    store.refresh()
+    assert store.outdated() is False and _sources(store) == {"a.html", "b.html"}
+    assert _counts(run_index(corpus, store)) == (0, 0, 0, 2, 0)
+
+
 def test_add_change_delete_and_no_op(corpus, store):
     _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
     _write(corpus, "sub/b.html", "Internships", "Internships abroad last eight weeks.")
