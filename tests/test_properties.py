@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from indexer.chunk import ITEM_MARK, MAX_WORDS, chunk_blocks
 from indexer.clean import clean_document, clean_html, clean_markdown, clean_text
 from indexer.load import UnreadableFile, decode
-from kb.analysis import analyse
+from kb.analysis import analyse, analyzer_for, field_lang, vocabulary_words, word_analyzer
 from kb.answer import ask
 from kb.highlight import highlight
 from kb.models import Block, CleanPage
@@ -165,6 +165,23 @@ def test_cleaners_refuse_what_is_not_text():
             cleaner(b"<p>bytes</p>")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown document kind"):
         clean_document("text", "pdf")
+
+
+# -- analysis --------------------------------------------------------------------------------------
+
+WORDISH = st.text(alphabet=st.sampled_from(list("aeiouéèàçnrstlmİıßﬁ'’-.,0123456789 ANDTHEleslades\n")), max_size=80)
+
+
+@FAST
+@given(WORDISH, st.sampled_from(("en", "fr", "de")))
+def test_fast_analysis_gives_whoosh_analyzers_terms(text, lang):
+    assert analyse(text, lang) == [token.text for token in analyzer_for(field_lang(lang))(text)]
+
+
+@FAST
+@given(WORDISH)
+def test_vocabulary_words_are_the_word_analyzers_distinct_words(text):
+    assert vocabulary_words(text) == list(dict.fromkeys(token.text for token in word_analyzer()(text)))
 
 
 # -- chunking --------------------------------------------------------------------------------------
