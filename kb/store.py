@@ -29,94 +29,12 @@ from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec import whoosh3
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.filedb import structfile
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from kb import whoosh_fixes  # noqa: F401 - patches Whoosh before any index is opened
 from kb.analysis import STEMMED_LANGUAGES, analyse, analyzer_for, field_lang, vocabulary_words
 from kb.models import Document, Hit, Passage
-
-
-class _MemoryViewFile:
-    """A read-only file over a memoryview of a segment's memory map: reads copy only what they return."""
-
-    __slots__ = ("_pos", "_view")
-
-    def __init__(self, buffer: memoryview) -> None:
-        self._view = memoryview(buffer)
-        self._pos = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        """Up to `size` bytes from the current position (all that is left when negative)."""
-        start = self._pos
-        stop = len(self._view) if size is None or size < 0 else min(start + size, len(self._view))
-        self._pos = max(stop, start)
-        return self._view[start:self._pos].tobytes()
-
-    def readinto(self, target: bytearray | memoryview) -> int:
-        """Read into `target`; the number of bytes read."""
-        data = self.read(len(target))
-        target[:len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        """Bytes up to and including the next newline."""
-        end = len(self._view) if size is None or size < 0 else min(self._pos + size, len(self._view))
-        pos = self._pos
-        while pos < end:
-            chunk = self._view[pos:min(pos + 256, end)].tobytes()
-            newline = chunk.find(b"\n")
-            pos += newline + 1 if newline >= 0 else len(chunk)
-            if newline >= 0:
-                break
-        return self.read(pos - self._pos)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        """Move the position like io.BytesIO.seek."""
-        base = (0, self._pos, len(self._view))[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        """The current position."""
-        return self._pos
-
-    def close(self) -> None:
-        """Nothing to release: the memory map belongs to the segment's storage."""
-
-    def __iter__(self) -> Iterator[bytes]:
-        while line := self.readline():
-            yield line
-
-
-def _buffer_file_init(self: structfile.BufferFile, buf: memoryview, name: str | None = None,
-                      onclose: object = None) -> None:
-    self._buf = buf
-    self._name = name
-    self.file = _MemoryViewFile(buf)
-    self.onclose = onclose
-    self.is_real = False
-    self.is_closed = False
-
-
-# Whoosh maps a compound segment into memory, then wraps each part it opens in io.BytesIO(memoryview),
-# which copies the part: every open searcher held a private copy of the postings, stored fields and
-# term index (~200 MB for 17,000 pages, for each pooled store of each server thread). Reading the map
-# in place shares its pages between searchers and processes.
-structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]
-
-
-
-def _cached_column_reader(self: whoosh3.W3PerDocReader, fieldname: str, column: object) -> object:
-    if fieldname not in self._readers:
-        self._readers[fieldname] = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
-    return self._readers[fieldname]
-
-
-# Whoosh caches a field's length column reader but not its absence: writing a segment asked the file
-# system whether the column exists once per posting of every unscored field (~200,000 stat calls
-# per 2,000 pages).
-whoosh3.W3PerDocReader._cached_reader = _cached_column_reader  # type: ignore[method-assign]
 
 #: Postings blocks stored uncompressed: zlib took a sixth of the time of writing them, and decompressing
 #: them the largest share of a query matching many passages.

@@ -75,3 +75,31 @@ def test_whoosh_commit_is_invisible_until_done(tmp_path):
     writer.cancel()
     with whoosh_index.open_dir(str(tmp_path)).searcher() as searcher:
         assert searcher.doc_count() == 1
+
+
+def _segment_maps(store: IndexStore) -> list[object]:
+    return [reader._storage.a._source for reader, _ in store.searcher().reader().leaf_readers()]
+
+
+def test_stores_in_one_process_share_each_segments_memory_map(seed_index):
+    first, second = IndexStore(seed_index), IndexStore(seed_index)
+    try:
+        maps = _segment_maps(first)
+        assert maps and all(a is b for a, b in zip(maps, _segment_maps(second), strict=True))
+        first.close()  # closing one store leaves the map to the others
+        assert second.document_frequency("semester") > 0
+        assert second.stats()[0] == 5
+    finally:
+        first.close()
+        second.close()
+
+
+def test_segment_parts_are_read_in_place_not_copied(seed_index):
+    store = IndexStore(seed_index)
+    try:
+        reader, _ = store.searcher().reader().leaf_readers()[0]
+        compound = reader._storage.a
+        part = compound.open_file(next(iter(compound._dir)))
+        assert isinstance(part.file._view, memoryview)  # a window on the map, not a BytesIO copy
+    finally:
+        store.close()
