@@ -103,3 +103,16 @@ def test_segment_parts_are_read_in_place_not_copied(seed_index):
         assert isinstance(part.file._view, memoryview)  # a window on the map, not a BytesIO copy
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("boost", [1.0, 1.6])
+def test_pre_analysed_field_indexes_exactly_like_whoosh_text(boost):
+    from whoosh.analysis import SpaceSeparatedTokenizer
+    from whoosh.fields import TEXT
+
+    from kb.store import PreAnalysedText
+
+    ours = PreAnalysedText(analyzer=SpaceSeparatedTokenizer(), phrase=True, field_boost=boost)
+    whoosh = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True, field_boost=boost)
+    for value in ("semest abroad semest partner abroad semest", "", "étudi", "a  b\tc\na"):
+        assert ours.index(value) == list(whoosh.index(value))
