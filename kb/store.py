@@ -30,6 +30,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec import whoosh3
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.searching import Searcher
+from whoosh.system import pack_uint
 from whoosh.writing import SegmentWriter
 
 from kb import whoosh_fixes  # noqa: F401 - patches Whoosh before any index is opened
@@ -43,6 +44,7 @@ ANALYSED_LANGS = (*STEMMED_LANGUAGES, "other")
 #: Heading path and title count more than body text: they say what a passage is about.
 CONTEXT_BOOST = 1.6
 NO_SCHOOL = ""
+VOCABULARY_RECORD = "vocabulary"
 #: Matching passages counted one by one for totals and facets; beyond this they are extrapolated.
 COUNT_EXACT_UP_TO = 1000
 #: Best matches that optional phrases re-rank.
@@ -74,6 +76,16 @@ class PreAnalysedText(TEXT):
                 for term, where in positions.items()]
 
 
+class CountedWords(KEYWORD):
+    """A keyword field whose value is a {word: count} mapping: each word is indexed once, weighted
+    by its count (what the spelling corrector ranks candidates by)."""
+
+    def index(self, value: dict[str, int], **kwargs: object) -> list[tuple[bytes, int, float, bytes]]:
+        """(word, count, weight, encoded count) of each word."""
+        boost = self.format.field_boost
+        return [(word.encode("utf-8"), count, count * boost, pack_uint(count)) for word, count in value.items()]
+
+
 def _build_schema() -> Schema:
     """The one declaration of the index schema (passage records and document records)."""
     # The analysed fields receive text already analysed by analyse_passage() (in the indexer's worker
@@ -84,7 +96,7 @@ def _build_schema() -> Schema:
         analysed[f"context_{lang}"] = PreAnalysedText(analyzer=SpaceSeparatedTokenizer(), phrase=True,
                                                       field_boost=CONTEXT_BOOST)
     return Schema(
-        record=ID(stored=True),  # "passage" or "doc"
+        record=ID(stored=True),  # "passage", "doc" or VOCABULARY_RECORD
         doc_id=ID(stored=True),
         # Only what queries look up is indexed: every indexed value costs a posting per record.
         passage_id=STORED(),
@@ -103,8 +115,8 @@ def _build_schema() -> Schema:
         size=STORED(),
         indexed_at=STORED(),
         passage_count=STORED(),
-        # Spelling vocabulary: looked up, never scored, so no field lengths to keep.
-        words=KEYWORD(analyzer=SpaceSeparatedTokenizer(), scorable=False),
+        # Spelling vocabulary, on vocabulary records: looked up, never scored, so no field lengths.
+        words=CountedWords(scorable=False),
         **analysed,
     )
 
@@ -251,6 +263,7 @@ class StoreWriter:
 
     def __init__(self, writer: SegmentWriter, generation_dir: Path, on_commit, on_cancel) -> None:
         self._writer = writer
+        self._records = _RecordWriter(writer)
         self._generation_dir = generation_dir
         self._on_commit = on_commit
         self._on_cancel = on_cancel
@@ -263,7 +276,7 @@ class StoreWriter:
 
         `analysed` maps passage ids to analyse_passage() results computed beforehand, e.g. in workers.
         """
-        _add_records(self._writer, document, passages, settings_hash, analysed)
+        self._records.add(document, passages, settings_hash, analysed)
         self.changed = True
 
     def delete(self, doc_id: str) -> None:
@@ -284,6 +297,8 @@ class StoreWriter:
     def commit(self, force: bool = False) -> None:
         """Make the changes visible to readers (atomically); writes nothing when nothing changed."""
         writer = self._writer
+        if self.changed:
+            self._records.add_vocabulary()
         if not (self.changed or force):
             writer.cancel()
         elif not self._shards:
@@ -333,12 +348,13 @@ class ShardWriter:
         index = whoosh_index.open_dir(target.generation_dir)
         # No Whoosh lock: the transaction's StoreWriter holds it for the whole run.
         self._writer = SegmentWriter(index, _lk=False, limitmb=target.limitmb, codec=CODEC, compound=True)
+        self._records = _RecordWriter(self._writer)
         self._documents = 0
 
     def add(self, document: Document, passages: list[Passage], settings_hash: str = "",
             analysed: dict[str, dict[str, str]] | None = None) -> None:
         """Write a document record and its passages into this worker's segment."""
-        _add_records(self._writer, document, passages, settings_hash, analysed)
+        self._records.add(document, passages, settings_hash, analysed)
         self._documents += 1
 
     def finish(self) -> WrittenShard:
@@ -346,6 +362,7 @@ class ShardWriter:
         if not self._documents:
             self._writer._close_segment()
             return WrittenShard(None, 0)
+        self._records.add_vocabulary()
         # Not commit(): that would write a table of contents; not _finish(): that would delete the
         # temporary folder the other workers share.
         return WrittenShard(self._writer._finalize_segment(), self._documents)
@@ -355,47 +372,65 @@ class ShardWriter:
         self._writer._close_segment()
 
 
-def _add_records(writer: SegmentWriter, document: Document, passages: list[Passage], settings_hash: str,
-                 analysed: dict[str, dict[str, str]] | None) -> None:
-    """Add a document record and its passage records to a Whoosh writer."""
-    school = document.school or NO_SCHOOL
-    fields = [(passage, (analysed or {}).get(passage.passage_id) or analyse_passage(passage, document.title))
-              for passage in passages]
-    # The spelling vocabulary is indexed once per page, on its document record: a word's
-    # postings then count pages, not passages, which halves the cost of the field.
-    words = dict.fromkeys(word for _, values in fields for word in values["words"].split())
-    writer.add_document(
-        record="doc",
-        doc_id=document.doc_id,
-        passage_id=f"doc:{document.doc_id}",
-        source=document.source,
-        title=document.title,
-        school=school,
-        lang=document.lang,
-        url=document.url,
-        content_hash=document.content_hash,
-        settings_hash=settings_hash,
-        mtime_ns=document.mtime_ns,
-        size=document.size,
-        indexed_at=document.indexed_at,
-        passage_count=len(passages),
-        words=" ".join(words),
-    )
-    for passage, values in fields:
-        writer.add_document(
-            record="passage",
+class _RecordWriter:
+    """Writes kb's records through a Whoosh writer: per page a document record and its passages, and
+    once per transaction (or worker) a vocabulary record of the pages' words for spelling suggestions.
+
+    One vocabulary record for many pages, each word weighted by the number of pages holding it, costs
+    a posting per distinct word instead of one per word and page (a third of all postings). It is not
+    deleted with its pages: suggest() checks that a suggestion still occurs in some passage.
+    """
+
+    def __init__(self, writer: SegmentWriter) -> None:
+        self.writer = writer
+        self.vocabulary: dict[str, int] = {}
+
+    def add(self, document: Document, passages: list[Passage], settings_hash: str,
+            analysed: dict[str, dict[str, str]] | None) -> None:
+        """Add a document record and its passage records."""
+        school = document.school or NO_SCHOOL
+        fields = [(passage, (analysed or {}).get(passage.passage_id) or analyse_passage(passage, document.title))
+                  for passage in passages]
+        vocabulary = self.vocabulary
+        for word in {word for _, values in fields for word in values["words"].split()}:
+            vocabulary[word] = vocabulary.get(word, 0) + 1
+        self.writer.add_document(
+            record="doc",
             doc_id=document.doc_id,
-            passage_id=passage.passage_id,
+            passage_id=f"doc:{document.doc_id}",
             source=document.source,
             title=document.title,
             school=school,
-            lang=passage.lang,
-            heading=passage.heading,
-            text=passage.text,
-            position=passage.position,
-            text_hash=passage_text_key(passage.text),
-            **{name: value for name, value in values.items() if name != "words"},
+            lang=document.lang,
+            url=document.url,
+            content_hash=document.content_hash,
+            settings_hash=settings_hash,
+            mtime_ns=document.mtime_ns,
+            size=document.size,
+            indexed_at=document.indexed_at,
+            passage_count=len(passages),
         )
+        for passage, values in fields:
+            self.writer.add_document(
+                record="passage",
+                doc_id=document.doc_id,
+                passage_id=passage.passage_id,
+                source=document.source,
+                title=document.title,
+                school=school,
+                lang=passage.lang,
+                heading=passage.heading,
+                text=passage.text,
+                position=passage.position,
+                text_hash=passage_text_key(passage.text),
+                **{name: value for name, value in values.items() if name != "words"},
+            )
+
+    def add_vocabulary(self) -> None:
+        """Add the vocabulary record of the pages added so far (none when there were none)."""
+        if self.vocabulary:
+            self.writer.add_document(record=VOCABULARY_RECORD, words=self.vocabulary)
+            self.vocabulary = {}
 
 
 def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
@@ -487,7 +522,8 @@ class IndexStore:
             # doc_frequency() would count deleted records until segments merge; walking the document
             # records' postings does not, and the live passages are all the other live records.
             documents = sum(1 for _ in searcher.docs_for_query(wq.Term("record", "doc")))
-            self._stats = (documents, searcher.reader().doc_count() - documents)
+            vocabularies = sum(1 for _ in searcher.docs_for_query(wq.Term("record", VOCABULARY_RECORD)))
+            self._stats = (documents, searcher.reader().doc_count() - documents - vocabularies)
         return self._stats
 
     def documents(self) -> dict[str, tuple[Document, str]]:
@@ -656,8 +692,16 @@ class IndexStore:
         searcher = self.searcher()
         if searcher.doc_frequency("words", word) > 0:
             return None
-        suggestions = searcher.corrector("words").suggest(word, limit=1, maxdist=1 if len(word) < 6 else 2)
-        return suggestions[0] if suggestions else None
+        candidates = searcher.corrector("words").suggest(word, limit=3, maxdist=1 if len(word) < 6 else 2)
+        # The vocabulary keeps the words of deleted pages: suggest only what some passage still holds.
+        return next((candidate for candidate in candidates if self._in_live_passage(candidate)), None)
+
+    def _in_live_passage(self, word: str) -> bool:
+        """True when a passage not deleted holds `word` (doc_frequency() also counts deleted ones)."""
+        clauses: list[wq.Query] = [wq.Term(f"{prefix}_{lang}", term)
+                                   for lang in ANALYSED_LANGS for term in analyse(word, lang)
+                                   for prefix in ("body", "context")]
+        return bool(clauses) and next(iter(self.searcher().docs_for_query(wq.Or(clauses))), None) is not None
 
     def _compile(self, request: StoreQuery) -> tuple[wq.Query, dict[str, set[str]], wq.Query | None]:
         """Turn a StoreQuery into a Whoosh query over every analysed field, the terms it looks for,

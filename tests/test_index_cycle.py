@@ -225,3 +225,18 @@ def test_kill_9_during_full_and_incremental_runs_loses_nothing(corpus, store):
     store.refresh()
     rewritten = store.document(store.documents()["p0000.html"][0].doc_id)[1]
     assert "was rewritten" in rewritten[0].text
+
+
+def test_spelling_suggestions_follow_the_corpus(corpus, store):
+    _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
+    _write(corpus, "b.html", "Music", "The xylophonist of the orchestra studied abroad.")
+    run_index(corpus, store)
+    store.refresh()
+    assert store.suggest("xylophonistt") == "xylophonist"
+    assert _counts(run_index(corpus, store)) == (0, 0, 0, 2, 0)
+    (corpus / "b.html").unlink()
+    run_index(corpus, store)
+    store.refresh()
+    assert store.suggest("xylophonistt") is None  # the word left with its page
+    assert store.suggest("universty") == "university"
+    assert store.stats() == (1, 1)  # the vocabulary records count as neither pages nor passages
