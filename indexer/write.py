@@ -23,9 +23,11 @@ from kb.store import IndexStore, ShardTarget, ShardWriter, StoreWriter, WrittenS
 if TYPE_CHECKING:
     from indexer.pipeline import Plan
 
-#: Whoosh's indexing memory before it spills a segment to disk (per writing process).
+#: Whoosh's posting pool before it spills a sorted run to disk, per writing process. Merging spilled
+#: runs back is slow (a sixth of a full build of the benchmark corpus at 128 MB); at 384 MB a worker
+#: holds 8,400 MDN pages without spilling, at a peak of ~700 MB RSS, and bigger corpora still spill.
 WRITER_LIMIT_MB = 256
-WORKER_LIMIT_MB = 128
+WORKER_LIMIT_MB = 384
 #: Pages a worker prepares between two progress reports.
 PROGRESS_EVERY = 8
 

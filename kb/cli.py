@@ -58,7 +58,7 @@ def main() -> None:
 @corpus_option
 @index_option
 @click.option("--full", is_flag=True, help="Rebuild from scratch into a new index and switch to it atomically.")
-@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes for cleaning pages [CPU count].")
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes cleaning and writing pages [CPU count].")
 @_fail_cleanly
 def index_command(corpus_dir: str | None, index_dir: str | None, full: bool, workers: int | None) -> None:
     """Bring the index in line with the corpus (adds, updates, removes)."""
