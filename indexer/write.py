@@ -95,7 +95,7 @@ def write_changes_in_workers(
         with ProcessPoolExecutor(max_workers=len(shards), initializer=_set_progress_queue,
                                  initargs=(progress,)) as pool:
             futures = [pool.submit(_prepare_and_write_shard, target, shard, metadata) for shard in shards]
-            for result in _results_with_progress(futures, progress, on_progress):
+            for result in _collect_results(futures, progress, on_progress):
                 writer.adopt(result.shard)
                 for source in result.written:
                     _count_written(source, plan, counts)
@@ -164,8 +164,8 @@ def _prepare_and_write_shard(target: ShardTarget, files: list[SourceFile],
     return ShardResult(shard, written, skipped)
 
 
-def _results_with_progress(futures: list[Future[ShardResult]], progress: multiprocessing.Queue[int],
-                           on_progress: Callable[[int], None] | None) -> Iterable[ShardResult]:
+def _collect_results(futures: list[Future[ShardResult]], progress: multiprocessing.Queue[int],
+                     on_progress: Callable[[int], None] | None) -> list[ShardResult]:
     """The workers' results once all are done, reporting their progress meanwhile; the first failure
     (an exception in a worker, or a worker killed) is raised."""
     pending = set(futures)

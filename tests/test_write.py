@@ -108,3 +108,20 @@ def test_a_failing_worker_leaves_the_previous_index_whole(tmp_path, monkeypatch)
     live = {segment.make_filename(".seg") for segment in whoosh_index.open_dir(str(generation))._segments()}
     assert {path.name for path in generation.glob("*.seg")} == live
     store.close()
+
+
+def test_workers_report_progress_for_every_page(tmp_path):
+    from indexer.load import read_metadata, walk_corpus
+    from indexer.pipeline import plan_changes
+    from indexer.write import write_changes_in_workers
+
+    corpus = tmp_path / "corpus"
+    _write_pages(corpus, 0)
+    store = IndexStore(tmp_path / "index")
+    plan = plan_changes(walk_corpus(corpus), {}, read_metadata(corpus))
+    reported: list[int] = []
+    with store.write_lock():
+        counts = write_changes_in_workers(store, plan, {}, full=True, workers=2, on_progress=reported.append)
+    assert sum(reported) == len(plan.to_prepare) == PAGES + 1  # the binary page is prepared, then skipped
+    assert (counts.added, len(counts.skipped)) == (PAGES, 1)
+    store.close()
