@@ -49,6 +49,9 @@ VOCABULARY_RECORD = "vocabulary"
 COUNT_EXACT_UP_TO = 1000
 #: Best matches that optional phrases re-rank.
 RERANK_POOL = 60
+#: Matches a search collects at least: when a query has fewer, the search saw them all and counts
+#: them itself, without a second walk through the posting lists.
+COLLECT_AT_LEAST = 150
 MIN_SUGGEST_LETTERS, MAX_SUGGEST_LETTERS = 3, 20
 FILTER_SCORE = 1e-9
 #: Tries at opening the live generation while writers replace it (~1 s in all).
@@ -252,6 +255,19 @@ def _document_from_fields(fields: dict) -> Document:
 def _ordered(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     """Facet counts, largest first."""
     return {name: dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))) for name, found in counts.items()}
+
+
+def _facets(searcher: Searcher, docnums: list[int]) -> dict[str, dict[str, int]]:
+    """Counts by school and by language of the given passages."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in ("school", "lang"):
+        column = searcher.reader().column_reader(name)
+        found = counts[name] = {}
+        for docnum in docnums:
+            value = column[docnum]
+            if value:
+                found[value] = found.get(value, 0) + 1
+    return _ordered(counts)
 
 
 class StoreWriter:
@@ -582,8 +598,9 @@ class IndexStore:
             # Whoosh's filter= scores every match of the query first. Its score is a negligible constant
             # (0 would read as "unset" in Whoosh); wq.Require trips an assertion when skipping blocks.
             query = wq.And([wq.ConstantScoreQuery(filter_query, FILTER_SCORE), query])
+        text_hashes = searcher.reader().column_reader("text_hash")
         wanted = request.offset + request.limit
-        fetch = max(wanted + 10, RERANK_POOL if bonus is not None else 0)
+        fetch = max(wanted + 10, COLLECT_AT_LEAST)
         while True:
             # Plain top-N search keeps Whoosh's block-skipping collector; collapsing and facet
             # grouping inside Whoosh would score every match, several times slower on large indexes.
@@ -597,22 +614,28 @@ class IndexStore:
                          searcher.search(bonus, filter={docnum for docnum, _ in ranked}, limit=None)}
                 ranked = sorted(((docnum, score + extra.get(docnum, 0.0)) for docnum, score in ranked),
                                 key=lambda pair: -pair[1])
-            unique: list[tuple[dict, float]] = []
+            unique: list[tuple[int, float]] = []
             seen: set[str] = set()
             for docnum, score in ranked:
-                fields = searcher.stored_fields(docnum)
-                if fields["text_hash"] not in seen:
-                    seen.add(fields["text_hash"])
-                    unique.append((fields, score))
-            if len(unique) >= wanted or results.scored_length() < fetch:
+                key = text_hashes[docnum]
+                if key not in seen:
+                    seen.add(key)
+                    unique.append((docnum, score))
+            complete = results.scored_length() < fetch  # every match was collected
+            if len(unique) >= wanted or complete:
                 break
             fetch *= 2
-        page = unique[request.offset:wanted]
+        page = [(searcher.stored_fields(docnum), score) for docnum, score in unique[request.offset:wanted]]
         hits = [_hit_from_fields(fields, score) for fields, score in page]
         copies = self.duplicates({fields["passage_id"]: fields["text_hash"] for fields, _ in page})
         for hit in hits:
             hit.also_in = [source for source in copies.get(hit.passage_id, []) if source != hit.source]
-        if request.count or request.facets:
+        if complete:
+            # The search saw every match: count them from what it collected, not by a second walk
+            # through the query's posting lists (the larger part of a search's time).
+            total, exact = len(unique), True
+            facet_counts = _facets(searcher, [docnum for docnum, _ in unique]) if request.facets else {}
+        elif request.count or request.facets:
             total, exact, facet_counts = self._count(searcher, query, request.facets)
         else:
             total, exact, facet_counts = len(unique), True, {}
