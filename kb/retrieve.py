@@ -32,6 +32,13 @@ COMMON_EXPANSION_FLOOR = 50
 # In a large index, question words found in more than this share of the passages are not retrieved on.
 COMMON_CONCEPT_SHARE = 0.02
 COMMON_CONCEPT_MIN_PASSAGES = 10_000
+#: Concepts a store query looks for at most (names and the rarest others): a union of hundreds of
+#: words takes seconds to score (a 200-number question took 3.7 s on 17,000 pages).
+MAX_SEARCHED_CONCEPTS = 10
+#: When every word of a question is common in a large index, any of them matches most of it (0.5 s
+#: to rank "css property element" on 17,000 pages, 2.7 s for 80 such words): the passages holding
+#: all of this many of the rarest are searched first, and any of them only if none holds them all.
+MAX_COMMON_CONCEPTS = 3
 # Weight bounds: a word found everywhere still counts a little; light verbs count little.
 MIN_WEIGHT = 0.35
 #: Weight is idf relative to that of a word held by one passage, scaled so that any word held by
@@ -109,25 +116,38 @@ def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | N
     alternative is searched in every language's fields, and common ones cost much and rank little.
     """
     groups = []
+    all_common = False
     searched = [w for w in concepts if w.weight > 0 and w.concept.role != "light"]
     if store is not None:
         # A word in a large share of the passages ranks little and costs much: every passage holding
         # it is scored. Leave it to sentence scoring, as long as a more telling word remains.
         ceiling = COMMON_CONCEPT_SHARE * passage_count(store)
         telling = [w for w in searched if w.document_frequency <= ceiling]
-        if telling and len(telling) < len(searched) and passage_count(store) >= COMMON_CONCEPT_MIN_PASSAGES:
-            searched = telling
+        if passage_count(store) >= COMMON_CONCEPT_MIN_PASSAGES:
+            if telling and len(telling) < len(searched):
+                searched = telling
+            elif not telling:
+                searched, all_common = _rarest(searched, MAX_COMMON_CONCEPTS), True
+    searched = _rarest(searched, MAX_SEARCHED_CONCEPTS)
     for weighted in searched:
         alternatives = [TermAlternative(term, weighted.weight) for term in weighted.concept.terms]
         expansions = weighted.expansions if store is None else _thrifty(weighted.expansions, store)
         alternatives += [TermAlternative(term, weighted.weight * EXPANSION_WEIGHT) for term in expansions]
-        groups.append(TermGroup(alternatives))
+        groups.append(TermGroup(alternatives, required=all_common))
     phrases = []
     ordered = [weighted.concept for weighted in searched]
     for first, second in itertools.pairwise(ordered):
         if second.start - first.end == 1 and len(first.terms) == len(second.terms) == 1:
             phrases.append(f"{first.text} {second.text}")
     return StoreQuery(groups=groups, phrases=phrases[:4], count=False)
+
+
+def _rarest(concepts: list[WeightedConcept], count: int) -> list[WeightedConcept]:
+    """At most `count` concepts, names first, then the rarest, in the question's order."""
+    if len(concepts) <= count:
+        return concepts
+    kept = {id(w) for w in sorted(concepts, key=lambda w: (not w.key, w.document_frequency))[:count]}
+    return [w for w in concepts if id(w) in kept]
 
 
 def _thrifty(expansions: list[str], store: IndexStore) -> list[str]:
@@ -154,6 +174,10 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
         request.schools = question.entities
     request.limit = FACT_CANDIDATES
     found = store.search(request)
+    if not found.hits and any(group.required for group in request.groups):
+        for group in request.groups:
+            group.required = False
+        found = store.search(request)
     return Candidates(found.hits, found.matched_terms)
 
 

@@ -1,0 +1,47 @@
+"""Retrieve stage: how many concepts a store query looks for, and which."""
+
+from __future__ import annotations
+
+from kb.compose import WeightedConcept
+from kb.question import Concept
+from kb.retrieve import MAX_COMMON_CONCEPTS, MAX_SEARCHED_CONCEPTS, build_store_query
+
+
+class LargeIndex:
+    """The part of IndexStore that build_store_query reads: a large passage count."""
+
+    def stats(self) -> tuple[int, int]:
+        return 20_000, 200_000
+
+    def document_frequency(self, text: str) -> int:
+        return 0
+
+
+def _concept(word: str, position: int, frequency: int, key: bool = False) -> WeightedConcept:
+    role = "name" if key else "content"
+    return WeightedConcept(Concept([word], role, position, position), 1.0, [], key, frequency)
+
+
+def _searched(concepts: list[WeightedConcept], store: object | None) -> list[str]:
+    query = build_store_query(concepts, store)  # type: ignore[arg-type]
+    return [group.alternatives[0].text for group in query.groups]
+
+
+def test_a_question_of_many_words_searches_the_names_and_the_rarest_in_order():
+    concepts = [_concept(f"w{n}", n, frequency=1000 - n) for n in range(40)]
+    concepts.insert(5, _concept("Northbridge", 100, frequency=5000, key=True))
+    searched = _searched(concepts, None)
+    assert len(searched) == MAX_SEARCHED_CONCEPTS
+    assert searched == [w for w in ["Northbridge", *[f"w{n}" for n in range(40)]] if w in searched]
+    assert set(searched) - {"Northbridge"} == {f"w{n}" for n in range(40 - MAX_SEARCHED_CONCEPTS + 1, 40)}
+
+
+def test_common_words_only_are_all_required_and_few_in_a_large_index():
+    common = [_concept(word, n, frequency=50_000 + n) for n, word in enumerate(["css", "property", "element", "web"])]
+    query = build_store_query(common, LargeIndex())  # type: ignore[arg-type]
+    assert [group.alternatives[0].text for group in query.groups] == ["css", "property", "element"][:MAX_COMMON_CONCEPTS]
+    assert all(group.required for group in query.groups)
+    # With one telling word, the common ones are left to sentence scoring and nothing is required.
+    telling = [*common, _concept("outline", 9, frequency=40)]
+    query = build_store_query(telling, LargeIndex())  # type: ignore[arg-type]
+    assert [(g.alternatives[0].text, g.required) for g in query.groups] == [("outline", False)]
