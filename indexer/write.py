@@ -13,6 +13,7 @@ import queue
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event as EventType
 from typing import TYPE_CHECKING
 
 from indexer.load import Skipped, SourceFile, UnreadableFile
@@ -91,16 +92,21 @@ def write_changes_in_workers(
         _delete_outdated(writer, plan, counts)
         target = writer.shard_target(WORKER_LIMIT_MB)
         shards = balanced_shards(plan.to_prepare, workers)
-        progress: multiprocessing.Queue[int] = multiprocessing.Queue()
-        with ProcessPoolExecutor(max_workers=len(shards), initializer=_set_progress_queue,
-                                 initargs=(progress,)) as pool:
+        channel = WorkerChannel(multiprocessing.Queue(), multiprocessing.Event())
+        with ProcessPoolExecutor(max_workers=len(shards), initializer=_open_channel,
+                                 initargs=(channel,)) as pool:
             futures = [pool.submit(_prepare_and_write_shard, target, shard, metadata) for shard in shards]
-            for result in _collect_results(futures, progress, on_progress):
-                writer.adopt(result.shard)
-                for source in result.written:
-                    _count_written(source, plan, counts)
-                for item in result.skipped:
-                    _count_skip(item, plan, counts)
+            try:
+                results = _collect_results(futures, channel.progress, on_progress)
+            except BaseException:
+                channel.abort.set()  # the other workers stop at their next page, not at their last
+                raise
+        for result in results:
+            writer.adopt(result.shard)
+            for source in result.written:
+                _count_written(source, plan, counts)
+            for item in result.skipped:
+                _count_skip(item, plan, counts)
         writer.commit(force=full)
     except BaseException:
         writer.cancel()
@@ -128,12 +134,29 @@ class ShardResult:
     skipped: list[Skipped]
 
 
-_progress_queue: multiprocessing.Queue[int] | None = None
+class RunAborted(RuntimeError):
+    """Another worker of the run failed: this one stops too."""
 
 
-def _set_progress_queue(progress: multiprocessing.Queue[int]) -> None:
-    global _progress_queue
-    _progress_queue = progress
+@dataclass
+class WorkerChannel:
+    """What the run's process and its workers share: page counts going up, an abort flag going down."""
+
+    progress: multiprocessing.Queue[int]
+    abort: EventType
+
+
+_channel: WorkerChannel | None = None
+
+
+def _open_channel(channel: WorkerChannel) -> None:
+    global _channel
+    _channel = channel
+
+
+def _report(pages: int) -> None:
+    if _channel is not None and pages:
+        _channel.progress.put(pages)
 
 
 def _prepare_and_write_shard(target: ShardTarget, files: list[SourceFile],
@@ -145,6 +168,8 @@ def _prepare_and_write_shard(target: ShardTarget, files: list[SourceFile],
     unreported = 0
     try:
         for file in files:
+            if _channel is not None and _channel.abort.is_set():
+                raise RunAborted("stopped: another worker of the run failed")
             item = prepare_or_skip(file, metadata.get(file.source, {}))
             if isinstance(item, Skipped):
                 skipped.append(item)
@@ -152,15 +177,14 @@ def _prepare_and_write_shard(target: ShardTarget, files: list[SourceFile],
                 writer.add(item.document, item.passages, item.settings_hash, item.analysed)
                 written.append(item.document.source)
             unreported += 1
-            if unreported == PROGRESS_EVERY and _progress_queue is not None:
-                _progress_queue.put(unreported)
+            if unreported == PROGRESS_EVERY:
+                _report(unreported)
                 unreported = 0
         shard = writer.finish()
     except BaseException:
         writer.abandon()
         raise
-    if unreported and _progress_queue is not None:
-        _progress_queue.put(unreported)
+    _report(unreported)
     return ShardResult(shard, written, skipped)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,27 @@ def test_workers_report_progress_for_every_page(tmp_path):
     assert sum(reported) == len(plan.to_prepare) == PAGES + 1  # the binary page is prepared, then skipped
     assert (counts.added, len(counts.skipped)) == (PAGES, 1)
     store.close()
+
+
+def _fail_first_elsewhere_slowly(file, overrides):
+    """Fail on the biggest page (the first of its worker's shard); take a while over every other."""
+    if file.source == "p007.md":
+        raise RuntimeError("worker failure")
+    with open(os.environ["KB_TEST_PREPARED_LOG"], "a", encoding="utf-8") as log:
+        log.write(file.source + "\n")
+    time.sleep(0.05)
+    return _real_prepare_or_skip(file, overrides)
+
+
+def test_a_failing_worker_stops_the_other_workers_at_their_next_page(tmp_path, monkeypatch):
+    corpus = tmp_path / "corpus"
+    _write_pages(corpus, 0)
+    (corpus / "p007.md").write_text("---\ntitle: Big\n---\n\n" + "A long page. " * 2000, encoding="utf-8")
+    prepared_log = tmp_path / "prepared.log"
+    prepared_log.touch()
+    monkeypatch.setenv("KB_TEST_PREPARED_LOG", str(prepared_log))
+    monkeypatch.setattr(indexer.write, "prepare_or_skip", _fail_first_elsewhere_slowly)
+    with pytest.raises(RuntimeError, match="worker failure"):
+        run_index(corpus, IndexStore(tmp_path / "index"), workers=2)
+    # Without the abort flag the other worker would prepare its whole half (about PAGES / 2 pages).
+    assert len(prepared_log.read_text().split()) < PAGES // 4
