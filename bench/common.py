@@ -323,17 +323,24 @@ class HttpClient:
 
 
 class KbServer:
-    """`kb serve` in its own session (process group) on a free loopback port; stop() kills the group."""
+    """`kb serve` in its own session (process group) on a free loopback port; stop() kills the group.
 
-    def __init__(self, corpus_dir: Path, index_dir: Path, workers: int = 2, log_path: Path | None = None) -> None:
+    The benchmarks and the test suite (tests/kbserver.py) both start their servers with it. Without a
+    `log_path` the server's output goes to a temporary file that stop() removes.
+    """
+
+    def __init__(self, corpus_dir: Path, index_dir: Path, workers: int = 2, log_path: Path | None = None,
+                 extra_args: Sequence[str] = (), env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.workers = workers
+        self._temporary_log = log_path is None
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="kb-serve-", suffix=".log")[1])
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             kb_command("serve", "--host", "127.0.0.1", "--port", str(self.port), "--index", str(index_dir),
-                       "--corpus", str(corpus_dir), "--workers", str(workers)),
-            stdout=self._log, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True)
+                       "--corpus", str(corpus_dir), "--workers", str(workers), *extra_args),
+            stdout=self._log, stderr=subprocess.STDOUT, env=clean_env() if env is None else env,
+            start_new_session=True)
 
     def wait_ready(self, timeout: float = 120) -> float:
         """Seconds until /healthz answered 200 and every worker is up; raises with the log otherwise."""
@@ -397,9 +404,11 @@ class KbServer:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        with contextlib.suppress(ProcessLookupError):  # workers that outlived their master
+        with contextlib.suppress(ProcessLookupError):  # workers (or the watcher) that outlived their master
             os.killpg(self.process.pid, signal.SIGKILL)
         self._log.close()
+        if self._temporary_log:
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> Self:
         try:

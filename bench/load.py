@@ -145,12 +145,6 @@ class Server(KbServer):
         """What the server printed."""
         return self.log_text()
 
-    def stop(self) -> None:
-        """Stop the whole process group and remove the log."""
-        super().stop()
-        with contextlib.suppress(OSError):
-            self.log_path.unlink()
-
 
 @contextlib.contextmanager
 def serving(corpus: Path, index: Path, workers: int, timeout: float) -> Iterator[Server]:
