@@ -73,8 +73,11 @@ def test_workers_build_the_same_index_as_one_process(tmp_path):
 
     # An incremental run in workers replaces every changed page and keeps nothing of the old versions.
     _write_pages(corpus, 1)
+    for gone in ("p001.md", "p002.md", "sub/p003.md"):
+        (corpus / gone).unlink()
     summary = run_index(corpus, parallel, workers=2)
-    assert (summary.added, summary.updated, summary.unchanged, summary.documents) == (0, PAGES, 0, PAGES)
+    assert (summary.added, summary.updated, summary.removed, summary.unchanged, summary.documents) == \
+        (0, PAGES - 3, 3, 0, PAGES - 3)
     assert all("version 1" in passages[0][2] for passages in _snapshot(parallel).values())
     serial.close()
     parallel.close()
