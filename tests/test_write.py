@@ -138,7 +138,7 @@ def _fail_first_elsewhere_slowly(file, overrides):
         raise RuntimeError("worker failure")
     with open(os.environ["KB_TEST_PREPARED_LOG"], "a", encoding="utf-8") as log:
         log.write(file.source + "\n")
-    time.sleep(0.05)
+    time.sleep(0.1)  # the other worker's half would take 4 s: it is stopped long before
     return _real_prepare_or_skip(file, overrides)
 
 
