@@ -40,14 +40,14 @@ def _counts(summary):
 def test_an_index_built_with_another_schema_is_rebuilt_whole(corpus, store, monkeypatch):
     from whoosh.fields import STORED
 
-    import kb.store
+    import kb.store.index
 
     _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
     _write(corpus, "b.html", "Fees", "Tuition fees are listed each year.")
-    older = kb.store.SCHEMA.copy()
+    older = kb.store.index.SCHEMA.copy()
     older.add("retired_field", STORED())
     with monkeypatch.context() as patch:
-        patch.setattr(kb.store, "SCHEMA", older)
+        patch.setattr(kb.store.index, "SCHEMA", older)
         run_index(corpus, store)
         assert store.outdated() is False
     store.refresh()

@@ -345,7 +345,7 @@ FILE_OPS = st.lists(st.one_of(
 @FAST
 @given(data=st.binary(max_size=200).map(lambda b: b.replace(b"x", b"\n")), ops=FILE_OPS)
 def test_the_in_place_segment_file_reads_like_bytesio(data, ops):
-    from kb.whoosh_fixes import _MemoryViewFile
+    from kb.store.whoosh_fixes import _MemoryViewFile
 
     ours, reference = _MemoryViewFile(memoryview(data)), io.BytesIO(data)
     for op, *args in ops:

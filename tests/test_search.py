@@ -120,12 +120,12 @@ def test_identical_passages_show_once_and_say_where_else(store_with_copy):
 
 
 def test_totals_past_the_exact_count_are_estimated(seed_store, monkeypatch):
-    import kb.store
+    import kb.store.index
 
     exact = search(seed_store, "international")
     assert exact.total_exact and exact.to_dict()["total_exact"] is True
-    monkeypatch.setattr(kb.store, "COUNT_EXACT_UP_TO", 3)
-    monkeypatch.setattr(kb.store, "COLLECT_AT_LEAST", 1)  # or the search collects, and counts, all 20
+    monkeypatch.setattr(kb.store.index, "COUNT_EXACT_UP_TO", 3)
+    monkeypatch.setattr(kb.store.index, "COLLECT_AT_LEAST", 1)  # or the search collects, and counts, all 20
     estimated = search(seed_store, "international")
     assert not estimated.total_exact
     assert estimated.total >= 3 and [h.passage_id for h in estimated.results] == [h.passage_id for h in exact.results]
@@ -133,10 +133,10 @@ def test_totals_past_the_exact_count_are_estimated(seed_store, monkeypatch):
 
 @pytest.mark.parametrize("query", ["international", "semestre étranger", "semester abroad partner"])
 def test_counting_while_searching_or_by_a_second_walk_gives_the_same_figures(seed_store, monkeypatch, query):
-    import kb.store
+    import kb.store.index
 
     collected = search(seed_store, query, per_page=5)
-    monkeypatch.setattr(kb.store, "COLLECT_AT_LEAST", 1)  # collect one page only: the total is walked for
+    monkeypatch.setattr(kb.store.index, "COLLECT_AT_LEAST", 1)  # collect one page only: the total is walked for
     walked = search(seed_store, query, per_page=5)
     assert collected.total == walked.total > 0 and collected.total_exact and walked.total_exact
     assert collected.facets == walked.facets

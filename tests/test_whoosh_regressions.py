@@ -110,7 +110,7 @@ def test_pre_analysed_field_indexes_exactly_like_whoosh_text(boost):
     from whoosh.analysis import SpaceSeparatedTokenizer
     from whoosh.fields import TEXT
 
-    from kb.store import PreAnalysedText
+    from kb.store.schema import PreAnalysedText
 
     ours = PreAnalysedText(analyzer=SpaceSeparatedTokenizer(), phrase=True, field_boost=boost)
     whoosh = TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=True, field_boost=boost)

@@ -1,4 +1,4 @@
-"""Fixes to Whoosh internals that the index store relies on, applied once on import.
+"""Fixes to Whoosh internals that the index store relies on, applied once on import (by kb.store).
 
 whoosh-reloaded is no longer maintained: these patch, in place, what costs memory or time at our
 scale. tests/test_whoosh_regressions.py checks that they still take effect.
