@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from pathlib import Path
 
@@ -49,3 +50,16 @@ def seed_store(seed_index: Path):
     store = IndexStore(seed_index)
     yield store
     store.close()
+
+
+def lock_is_held(index: Path) -> bool:
+    """True while some process holds the index's write lock."""
+    if not (index / "write.lock").exists():
+        return False
+    with open(index / "write.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False

@@ -6,7 +6,6 @@ and checks afterwards that the index holds exactly what the corpus holds.
 
 from __future__ import annotations
 
-import fcntl
 import http.client
 import json
 import os
@@ -22,6 +21,7 @@ from typing import Self
 from urllib.parse import quote
 
 import pytest
+from conftest import lock_is_held
 from kbserver import KbServe
 
 from indexer.pipeline import run_index
@@ -87,19 +87,6 @@ def assert_index_matches(index: Path, corpus: Path) -> None:
         assert documents == len(files) and passages >= documents
     finally:
         store.close()
-
-
-def lock_is_held(index: Path) -> bool:
-    """True while some process holds the index's write lock."""
-    if not (index / "write.lock").exists():
-        return False
-    with open(index / "write.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return False
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

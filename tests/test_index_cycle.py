@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
 import signal
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import lock_is_held
 
 from indexer.load import Skipped
 from indexer.pipeline import run_index
@@ -164,16 +164,6 @@ def _assert_no_process_left(marker: str) -> None:
     assert not alive, f"processes of the killed run are still alive: {alive}"
 
 
-def _lock_is_held(index_dir: Path) -> bool:
-    with open(index_dir / "write.lock", "a+") as handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        return False
-
-
 def _kill_mid_run(command: list[str], index_dir: Path, delay: float) -> bool:
     """Start a run, wait until it holds the write lock (it is writing), then kill -9 it after `delay`.
 
@@ -183,7 +173,7 @@ def _kill_mid_run(command: list[str], index_dir: Path, delay: float) -> bool:
     for _attempt in range(4):
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while not _lock_is_held(index_dir) and time.monotonic() < deadline and process.poll() is None:
+        while not lock_is_held(index_dir) and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.02)
         time.sleep(delay)
         if process.poll() is None:
