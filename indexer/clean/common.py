@@ -81,7 +81,9 @@ _IMAGE_FILE = re.compile(r"[\w.~%+-]+\.(?:jpe?g|png|gif|svg|webp)", re.IGNORECAS
 _LOGO_WORD = re.compile(r"[\w&+-]{1,15}")
 # Function words show that a run of short words is a sentence, not a row of logo captions.
 _STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "and", "or", "to", "in", "on", "for", "with", "see", "is", "are", "at", "by", "from", "this", "that", "our", "your", "le", "la", "les", "l", "de", "des", "du", "d", "et", "ou", "à", "au", "aux", "en", "dans", "pour", "par", "sur", "avec", "voir", "est", "sont", "un", "une", "ce", "cette", "nos", "vos"]
+    "a an the of and or to in on for with see is are at by from this that our your "
+    "le la les l de des du d et ou à au aux en dans pour par sur avec voir est sont un une ce cette "
+    "nos vos".split()
 )
 
 

@@ -22,21 +22,30 @@ from kb.models import Block, CleanPage, PageMeta
 
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BLOCK_TAGS = frozenset(
-    ["address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"]
+    """address article aside blockquote body caption center dd details dialog dir div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li main menu nav ol p
+    pre section summary table tbody td tfoot th thead tr ul""".split()
 )
 _DROP_TAGS = frozenset(
-    ["script", "style", "noscript", "iframe", "frame", "frameset", "svg", "template", "input", "button", "select", "option", "optgroup", "textarea", "label", "datalist", "output", "object", "embed", "canvas", "audio", "video", "map", "link", "meta", "head", "title", "nav", "aside", "footer"]
+    """script style noscript iframe frame frameset svg template input button select option optgroup
+    textarea label datalist output object embed canvas audio video map link meta head title
+    nav aside footer""".split()
 )
 _DROP_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar"))
 _CHROME_TOKENS = frozenset(
-    ["menu", "menus", "menubar", "megamenu", "submenu", "nav", "navbar", "navigation", "navlinks", "breadcrumb", "breadcrumbs", "crumbs", "cookie", "cookies", "consent", "gdpr", "share", "shares", "sharing", "sharebar", "sharethis", "addthis", "social", "socials", "sidebar", "skip", "skiplink", "skiplinks", "pagination", "pager", "newsletter", "related", "masthead", "footer", "topbar", "offcanvas", "search", "backtotop", "totop", "gototop", "scrolltop", "scrolltotop"]
+    """menu menus menubar megamenu submenu nav navbar navigation navlinks breadcrumb breadcrumbs crumbs
+    cookie cookies consent gdpr share shares sharing sharebar sharethis addthis social socials sidebar
+    skip skiplink skiplinks pagination pager newsletter related masthead footer topbar offcanvas search
+    backtotop totop gototop scrolltop scrolltotop""".split()
 )
 _CHROME_COMPOUNDS = frozenset(
-    ["backtotop", "gototop", "scrolltotop", "skiptocontent", "skiplink", "relatedposts", "relatedlinks", "relatedarticles", "siteheader", "globalheader", "globalnav", "sitenav", "mainnav", "topnav", "langswitcher", "languageswitcher", "languageselector", "langselector", "cookiebanner", "cookienotice"]
+    """backtotop gototop scrolltotop skiptocontent skiplink relatedposts relatedlinks relatedarticles
+    siteheader globalheader globalnav sitenav mainnav topnav langswitcher languageswitcher
+    languageselector langselector cookiebanner cookienotice""".split()
 )
 # Tokens that turn a chrome word into a layout flag ("has-sidebar", "no-sidebar") or mark the real
 # content inside a chrome-named wrapper ("menu-of-courses-content").
-_CHROME_MODIFIERS = frozenset(["has", "with", "no", "without", "layout", "content"])
+_CHROME_MODIFIERS = frozenset("has with no without layout content".split())
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 

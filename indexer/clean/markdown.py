@@ -38,7 +38,8 @@ _MACRO = re.compile(r"(?<![\\\x00])\{\{\s*([A-Za-z][\w-]{0,60})\s*(?:\(([^\n]{0,
 _ESCAPED = "\x00"  # never in input: sanitize removes NUL
 _MACRO_ARG = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'((?:[^'\\]|\\.)*)'|([^,\s][^,]*)")
 _REF_MACROS = frozenset(
-    ["htmlelement", "svgelement", "mathmlelement", "svgattr", "glossary", "httpheader", "httpmethod", "httpstatus", "event", "webextapiref", "csp", "htmlattrdef", "rfc", "bug", "anch", "interface"]
+    """htmlelement svgelement mathmlelement svgattr glossary httpheader httpmethod httpstatus event
+    webextapiref csp htmlattrdef rfc bug anch interface""".split()
 )
 _ELEMENT_MACROS = frozenset(("htmlelement", "svgelement", "mathmlelement"))
 
