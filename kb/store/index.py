@@ -27,7 +27,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from kb.analysis import analyse, analyzer_for
+from kb.analysis import analyse
 from kb.models import Document, Hit
 from kb.store.schema import ANALYSED_LANGS, SCHEMA, VOCABULARY_RECORD, schema_signature
 from kb.store.writer import StoreWriter, segment_writer
@@ -192,10 +192,12 @@ class IndexStore:
     # -- reading -------------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        """True when a built index is present."""
-        if self._searcher is not None:
-            return True
-        return _open_live(self.index_dir) is not None
+        """True when a built index is present (it is then open for the calls that follow)."""
+        try:
+            self.searcher()
+        except IndexMissing:
+            return False
+        return True
 
     def outdated(self) -> bool:
         """True when the live index was built with another schema: only a full rebuild can update it."""
@@ -369,9 +371,8 @@ class IndexStore:
         their counts by school and language; the flag says whether the figures are exact."""
         reader = searcher.reader()
         text_hash = reader.column_reader("text_hash")
-        columns = {name: reader.column_reader(name) for name in ("school", "lang")} if facets else {}
-        counts: dict[str, dict[str, int]] = {name: {} for name in columns}
         seen: set[str] = set()
+        distinct: list[int] = []
         # Walking the matcher leapfrogs through intersections; docs_for_query() would read every
         # posting list in full.
         matcher = query.matcher(searcher)
@@ -383,18 +384,16 @@ class IndexStore:
             if key in seen:
                 continue
             seen.add(key)
-            for name, column in columns.items():
-                value = column[docnum]
-                if value:
-                    counts[name][value] = counts[name].get(value, 0) + 1
+            distinct.append(docnum)
             if len(seen) >= COUNT_EXACT_UP_TO and matcher.is_active():
                 # Past this, walking every match costs more than the figure is worth: extrapolate
                 # from the share of the index walked so far (matches spread evenly over doc numbers).
                 scale = reader.doc_count_all() / (docnum + 1)
-                counts = {name: {value: round(count * scale) for value, count in found.items()}
-                          for name, found in counts.items()}
-                return round(len(seen) * scale), False, _ordered(counts)
-        return len(seen), True, _ordered(counts)
+                counts = _facets(searcher, distinct) if facets else {}
+                counts = _ordered({name: {value: round(count * scale) for value, count in found.items()}
+                                   for name, found in counts.items()})
+                return round(len(seen) * scale), False, counts
+        return len(seen), True, _facets(searcher, distinct) if facets else {}
 
     def document_frequency(self, text: str) -> int:
         """How many passages hold `text` in one field (body or heading and title) of any language.
@@ -404,7 +403,7 @@ class IndexStore:
         searcher = self.searcher()
         best = 0
         for lang in ANALYSED_LANGS:
-            tokens = [token.text for token in analyzer_for(lang)(text)]
+            tokens = analyse(text, lang)
             for fieldname in (f"body_{lang}", f"context_{lang}"):
                 if tokens:
                     best = max(best, min(searcher.doc_frequency(fieldname, token) for token in tokens))
@@ -468,8 +467,7 @@ class IndexStore:
         per_field: list[wq.Query] = []
         searcher = self.searcher()
         for lang in ANALYSED_LANGS:
-            analyzer = analyzer_for(lang)
-            tokens = [token.text for token in analyzer(text)]
+            tokens = analyse(text, lang)
             if not tokens:
                 continue
             terms[lang].update(tokens)
