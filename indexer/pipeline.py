@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from indexer.load import Skipped, SourceFile, UnreadableFile, read_bytes, read_metadata, walk_corpus
 from indexer.prepare import Prepared, content_hash, doc_id_for, settings_hash
-from indexer.write import default_workers, prepare_or_skip, write_changes, write_changes_in_workers
+from indexer.write import prepare_or_skip, write_changes, write_changes_in_workers
 from kb.models import Document, IndexSummary
 from kb.store import IndexStore
 
@@ -71,11 +71,10 @@ def plan_changes(
     return plan
 
 
-def _counted(items: Iterator[Prepared | Skipped], bar: tqdm | None) -> Iterator[Prepared | Skipped]:
+def _counted(items: Iterator[Prepared | Skipped], bar: tqdm) -> Iterator[Prepared | Skipped]:
     for item in items:
         yield item
-        if bar is not None:
-            bar.update(1)
+        bar.update(1)
 
 
 def run_index(
@@ -99,19 +98,15 @@ def run_index(
         full = full or not store.exists() or store.outdated()
         indexed = {} if full else store.documents()
         plan = plan_changes(walk_corpus(corpus_path), indexed, metadata)
-        bar = tqdm(total=len(plan.to_prepare), unit="page", desc="indexing", leave=False) if progress else None
-        try:
-            workers = workers or default_workers()
+        workers = workers or os.cpu_count() or 1
+        with tqdm(total=len(plan.to_prepare), unit="page", desc="indexing", leave=False,
+                  disable=not progress) as bar:
             if len(plan.to_prepare) >= PARALLEL_THRESHOLD and workers > 1:
                 counts = write_changes_in_workers(store, plan, metadata, full=full, workers=workers,
-                                                  on_progress=bar.update if bar else None)
+                                                  on_progress=bar.update)
             else:
-                prepared = _counted((prepare_or_skip(file, metadata.get(file.source, {}))
-                                     for file in plan.to_prepare), bar)
-                counts = write_changes(store, prepared, plan, full=full)
-        finally:
-            if bar is not None:
-                bar.close()
+                prepared = (prepare_or_skip(file, metadata.get(file.source, {})) for file in plan.to_prepare)
+                counts = write_changes(store, _counted(prepared, bar), plan, full=full)
         store.refresh()
         documents, passages = store.stats() if store.exists() else (0, 0)
     skipped = plan.skipped + counts.skipped

@@ -8,7 +8,6 @@ a process boundary and both cores clean and index; the commit then publishes eve
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -232,8 +231,3 @@ def _count_skip(item: Skipped, plan: Plan, counts: WriteCounts) -> None:
     counts.skipped.append(item)
     if item.source in plan.updated_sources:  # a page that became unusable leaves the index
         counts.removed += 1
-
-
-def default_workers() -> int:
-    """Worker processes for a large run: one per core."""
-    return os.cpu_count() or 1

@@ -60,8 +60,8 @@ def test_workers_build_the_same_index_as_one_process(tmp_path):
     skipped: list[Skipped] = []
     one = run_index(corpus, serial, workers=1)
     two = run_index(corpus, parallel, workers=2, on_skip=skipped.append)
-    assert (two.added, two.skipped, two.documents, two.passages) == (one.added, one.skipped, one.documents,
-                                                                    one.passages) == (PAGES, 1, PAGES, two.passages)
+    assert (two.added, two.skipped, two.documents) == (one.added, one.skipped, one.documents) == (PAGES, 1, PAGES)
+    assert two.passages == one.passages
     assert [item.source for item in skipped] == ["broken.md"]
     assert _snapshot(parallel) == _snapshot(serial)
     for query in ("semestre étranger", "semester abroad programme"):

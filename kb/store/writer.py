@@ -44,7 +44,7 @@ class StoreWriter:
         self._writer.delete_by_term("doc_id", doc_id)
         self.changed = True
 
-    def shard_target(self, limitmb: int = 128) -> ShardTarget:
+    def shard_target(self, limitmb: int) -> ShardTarget:
         """Where worker processes open their ShardWriter for this transaction."""
         return ShardTarget(str(self._generation_dir), limitmb)
 
