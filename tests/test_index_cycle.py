@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 from conftest import lock_is_held
+from whoosh.fields import STORED
 
 from indexer.load import Skipped
 from indexer.pipeline import run_index
-from kb.store import IndexLocked, IndexStore
+from kb.store import IndexIncompatible, IndexLocked, IndexStore
 
 PAGE = """<html lang="en"><head><title>{title} | Northbridge Institute of Technology</title></head>
 <body><nav><a href="/">Home</a><a href="/apply">Apply</a></nav>
@@ -230,3 +231,32 @@ def test_spelling_suggestions_follow_the_corpus(corpus, store):
     assert store.suggest("xylophonistt") is None  # the word left with its page
     assert store.suggest("universty") == "university"
     assert store.stats() == (1, 1)  # the vocabulary records count as neither pages nor passages
+
+
+class VanishingField(STORED):
+    """A field type that a later version of kb no longer has."""
+
+
+def test_an_index_whose_schema_cannot_be_read_is_rebuilt_whole(corpus, store, monkeypatch):
+    import sys
+    import types
+
+    import kb.store.index
+
+    _write(corpus, "a.html", "Exchange", "Every student spends a semester abroad at a partner university.")
+    gone = types.ModuleType("kb_gone_fields")
+    gone.VanishingField = VanishingField
+    VanishingField.__module__ = "kb_gone_fields"
+    monkeypatch.setitem(sys.modules, "kb_gone_fields", gone)
+    older = kb.store.index.SCHEMA.copy()
+    older.add("retired_field", VanishingField())
+    with monkeypatch.context() as patch:
+        patch.setattr(kb.store.index, "SCHEMA", older)
+        run_index(corpus, store)
+    store.close()
+    del sys.modules["kb_gone_fields"]  # the pickled schema now names a module that is gone
+    with pytest.raises(IndexIncompatible, match="run `kb index --full`"):
+        IndexStore(store.index_dir).searcher()
+    assert _counts(run_index(corpus, store)) == (1, 0, 0, 0, 0)  # rebuilt, not a traceback
+    store.refresh()
+    assert store.outdated() is False and _sources(store) == {"a.html"}

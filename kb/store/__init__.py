@@ -7,6 +7,7 @@ the segments of its worker processes); whoosh_fixes.py patches Whoosh where it c
 
 from kb.store import whoosh_fixes  # noqa: F401 - patches Whoosh before any index is opened
 from kb.store.index import (
+    IndexIncompatible,
     IndexLocked,
     IndexMissing,
     IndexStore,
@@ -27,6 +28,7 @@ from kb.store.writer import (
 
 __all__ = [
     "SCHEMA",
+    "IndexIncompatible",
     "IndexLocked",
     "IndexMissing",
     "IndexStore",

@@ -17,6 +17,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import pickle
 import shutil
 import time
 from collections.abc import Iterator
@@ -51,6 +52,10 @@ class IndexLocked(RuntimeError):
 
 class IndexMissing(RuntimeError):
     """No index has been built in the directory."""
+
+
+class IndexIncompatible(IndexMissing):
+    """The directory's index was written by a version of kb whose schema this one cannot read."""
 
 
 @dataclass
@@ -123,6 +128,10 @@ def _open_live(index_dir: Path) -> tuple[str, whoosh_index.Index] | None:
             return None
         try:
             return name, whoosh_index.open_dir(str(index_dir / name))
+        except (AttributeError, ImportError, pickle.UnpicklingError) as error:
+            # The table of contents holds the pickled schema: a field type kb no longer has.
+            raise IndexIncompatible(f"the index in {index_dir} was built by another version of kb "
+                                    f"({error}): run `kb index --full`") from None
         except (FileNotFoundError, whoosh_index.EmptyIndexError):
             if attempt == OPEN_ATTEMPTS - 1:
                 break
@@ -192,7 +201,8 @@ class IndexStore:
     # -- reading -------------------------------------------------------------------------------
 
     def exists(self) -> bool:
-        """True when a built index is present (it is then open for the calls that follow)."""
+        """True when a built index this version can read is present (it is then open for the calls
+        that follow); an unreadable one is rebuilt whole by the next indexing run."""
         try:
             self.searcher()
         except IndexMissing:

@@ -6,12 +6,14 @@ scale. tests/test_whoosh_regressions.py checks that they still take effect.
 
 from __future__ import annotations
 
+import copy
 import mmap
 import os
 import threading
 import weakref
 from collections.abc import Iterator
 
+from whoosh import index as whoosh_index
 from whoosh.codec import base, whoosh3
 from whoosh.filedb import structfile
 from whoosh.filedb.compound import CompoundStorage
@@ -141,3 +143,30 @@ def _close_shared_compound(self: CompoundStorage) -> None:
 
 base.Segment.open_compound_file = _open_shared_compound_file  # type: ignore[method-assign]
 CompoundStorage.close = _close_shared_compound  # type: ignore[method-assign]
+
+
+_read_toc = whoosh_index.TOC.read.__func__
+
+
+def _read_toc_closing(cls: type, storage: object, indexname: str, gen: int | None = None,
+                      schema: object = None) -> object:
+    opened: list[object] = []
+    recording = copy.copy(storage)  # the same storage, noting the files Whoosh opens through it
+
+    def open_file(*args: object, **kwargs: object) -> object:
+        handle = storage.open_file(*args, **kwargs)  # type: ignore[attr-defined]
+        opened.append(handle)
+        return handle
+
+    recording.open_file = open_file  # type: ignore[attr-defined]
+    try:
+        return _read_toc(cls, recording, indexname, gen, schema)
+    except BaseException:
+        for handle in opened:
+            handle.close()  # type: ignore[attr-defined]
+        raise
+
+
+# Whoosh leaves the table of contents open when reading it fails (a schema naming a field type that
+# no longer exists): the store reports that index as incompatible and rebuilds it, without the leak.
+whoosh_index.TOC.read = classmethod(_read_toc_closing)  # type: ignore[method-assign, assignment]
