@@ -32,12 +32,11 @@ from common import (
     machine_info,
     measure_command,
     median,
-    results_header,
+    publish,
     touch_pages,
     tree_size,
     verdict,
     work_folder,
-    write_results,
 )
 
 BASELINES = Path(__file__).resolve().parent / "baselines.py"
@@ -251,11 +250,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with work_folder(args.workdir, args.keep) as work:
         results = {"command": command_line(), "machine": machine_info(),
                    "index": run(pages, runs, work, args.tarball, args.kb_workers)}
-    text = (results_header("kb indexing benchmark", results) + markdown(results["index"]) + "\n"
-            + targets_markdown(results["index"]["targets"]))
-    json_path, _ = write_results(results, text, args.out, "index")
-    print(text)
-    log(f"index: results in {json_path}")
+    body = markdown(results["index"]) + "\n" + targets_markdown(results["index"]["targets"])
+    publish(results, "kb indexing benchmark", body, args.out, "index")
 
 
 if __name__ == "__main__":

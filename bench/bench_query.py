@@ -39,10 +39,9 @@ from common import (
     machine_info,
     make_queries,
     median_summary,
-    results_header,
+    publish,
     verdict,
     work_folder,
-    write_results,
 )
 
 DEFAULT_LEVELS = (1000, 4000, None)  # None: the whole corpus
@@ -389,11 +388,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     with work_folder(args.workdir, args.keep) as work:
         results = {"command": command_line(), "machine": machine_info(),
                    "query": run(levels, queries, passes, args.concurrency, work, args.tarball, args.server_workers)}
-    text = (results_header("kb query benchmark", results) + markdown(results["query"]) + "\n"
-            + targets_markdown(results["query"]["targets"]))
-    json_path, _ = write_results(results, text, args.out, "query")
-    print(text)
-    log(f"query: results in {json_path}")
+    body = markdown(results["query"]) + "\n" + targets_markdown(results["query"]["targets"])
+    publish(results, "kb query benchmark", body, args.out, "query")
 
 
 if __name__ == "__main__":

@@ -484,6 +484,14 @@ def write_results(results: dict[str, Any], markdown: str, out_dir: Path, name: s
     return json_path, md_path
 
 
+def publish(results: dict[str, Any], title: str, body: str, out_dir: Path, name: str) -> None:
+    """Write a script's results (`<name>.json`, `<name>.md`) and print the Markdown on stdout."""
+    text = results_header(title, results) + body
+    json_path, _ = write_results(results, text, out_dir, name)
+    print(text)
+    log(f"{name}: results in {json_path}")
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return asdict(value)

@@ -97,3 +97,19 @@ def test_run_all_reuses_the_index_and_writes_latest(tmp_path: Path) -> None:
     assert len(results["targets"]) == len(results["index"]["targets"]) + len(results["query"]["targets"])
     assert markdown.startswith("## Benchmarks") and "### Targets" in markdown
     assert "Produced by `.venv/bin/python bench/run_all.py --tarball" in stdout
+
+
+def test_profile_index_times_and_profiles_both_stages(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "work"
+    work.mkdir()
+    command = [sys.executable, str(BENCH / "profile_index.py"), "--tarball", str(TARBALL), "--out", str(out),
+               "--workdir", str(work), "--pages", "60"]
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-4000:]
+    profile = json.loads((out / "profile.json").read_text())["profile"]
+    assert profile["pages"] == 60 and profile["passages"] > profile["documents"] > 0
+    assert profile["cpu_s"]["prepare"] > 0 and profile["cpu_s"]["write"] > 0
+    for stage, parts in profile["shares"].items():
+        assert parts and all(0 < share <= 1 for share in parts.values()), (stage, parts)
+    assert (out / "profile.md").read_text() in done.stdout
+    assert not list(work.iterdir())
