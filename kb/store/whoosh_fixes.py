@@ -102,7 +102,7 @@ whoosh3.W3PerDocReader._cached_reader = _cached_column_reader  # type: ignore[me
 
 
 # Each open store maps its segments itself: with a store per server thread, every thread's map of the
-# same segment counted again in the process's memory (4 threads x a 300 MB index = 1.2 GB of RSS).
+# same segment counted again in the process's memory (930 MB per server worker on the benchmark corpus).
 # One map per segment file and process, shared by every reader, costs it once. Segment files are
 # never modified once written, so a file's identity is its inode (and, against reuse, size and mtime).
 _shared_maps: weakref.WeakValueDictionary[tuple[int, int, int, int], mmap.mmap] = weakref.WeakValueDictionary()
