@@ -15,7 +15,8 @@ MAX_WORDS = 160
 MIXED_LANGUAGE_MIN_WORDS = 40
 MIXED_LANGUAGE_MIN_PROBABILITY = 0.99
 #: Characters of a passage its language is judged on: every passage of every page is checked, and
-#: 80 words tell English from French about as well as 160 (2 of 6,913 MDN passages judged otherwise, both code).
+#: 80 words tell English from French about as well as 160 (2 of 6,913 MDN passages judged
+#: otherwise, both of them code).
 PASSAGE_SAMPLE_CHARS = 500
 ITEM_MARK = "• "
 
