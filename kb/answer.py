@@ -4,24 +4,41 @@ from __future__ import annotations
 
 import time
 
+from dataclasses import dataclass, replace
+
 from kb.analysis import field_lang
-from kb.compose import Composition, compose, highlight_terms
+from kb.compose import Composition, compose
+from kb.confidence import AnswerabilityModel, load_model
 from kb.glossary import Glossary, load_glossary
 from kb.highlight import highlight
 from kb.language import detect_language
+from kb.matching import WeightedConcept, highlight_terms
 from kb.models import Answer, Hit
-from kb.question import analyse_question
-from kb.retrieve import known_entities, retrieve, unknown_names, weigh_concepts
+from kb.question import QuestionAnalysis, analyse_question
+from kb.retrieve import Candidates, known_entities, retrieve, unknown_names, weigh_concepts
 from kb.store import IndexStore
 
 #: Longer questions are cut: nobody types more, and the work per question stays bounded.
 MAX_QUESTION_CHARS = 1000
 
 
-def ask(store: IndexStore, question: str, glossary: Glossary | None = None) -> Answer:
-    """An extractive answer to `question` from the index: a list, a fact, or an honest 'none'."""
-    started = time.perf_counter()
+@dataclass
+class Candidate:
+    """The best answer the passages allow, before kb decides whether to give it."""
+
+    question: str
+    analysis: QuestionAnalysis
+    concepts: list[WeightedConcept]
+    candidates: Candidates
+    composition: Composition
+    signals: dict[str, float]
+
+
+def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None = None,
+                     model: AnswerabilityModel | None = None) -> Candidate:
+    """Analyse, retrieve and compose: the best-supported answer with the signals of its support."""
     glossary = glossary if glossary is not None else load_glossary()
+    model = model or load_model()
     analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary)
     concepts = weigh_concepts(store, analysis, glossary)
     candidates = retrieve(store, analysis, concepts)
@@ -29,17 +46,47 @@ def ask(store: IndexStore, question: str, glossary: Glossary | None = None) -> A
         # The question names something the knowledge base never mentions: it cannot hold the answer.
         composition = Composition("none", None, [], candidates.hits[:3])
     else:
-        composition = compose(analysis, concepts, candidates.hits)
-    _highlight(composition.citations, highlight_terms(concepts), candidates.matched_terms)
+        composition = compose(analysis, concepts, candidates.hits, candidates.relevance, model.ranker)
+    total_idf = sum(weighted.idf for weighted in concepts) or 1.0
+    unknown = sum(weighted.idf for weighted in concepts if weighted.document_frequency == 0) / total_idf
+    return Candidate(question, analysis, concepts, candidates, composition,
+                     {**composition.signals, "unknown": unknown})
+
+
+def decide(found: Candidate, model: AnswerabilityModel) -> Answer:
+    """The answer to give: the candidate when the model finds it likely enough to be right, else 'none'
+    (with the closest passages), each with its calibrated confidence."""
+    composition = found.composition
+    if composition.kind == "none":
+        confidence = model.none_without_candidate
+    else:
+        probability = model.probability(found.signals)
+        if probability >= model.threshold:
+            confidence = probability
+        else:
+            composition = Composition("none", None, [], found.candidates.hits[:3])
+            confidence = 1.0 - probability
+    citations = [replace(hit, evidence=composition.evidence.get(hit.passage_id, [])) for hit in composition.citations]
+    _highlight(citations, highlight_terms(found.concepts), found.candidates.matched_terms)
     return Answer(
-        question=question,
+        question=found.question,
         kind=composition.kind,
         answer=composition.answer,
         items=composition.items,
-        citations=composition.citations,
-        took_ms=(time.perf_counter() - started) * 1000,
-        lang=analysis.lang,
+        citations=citations,
+        lang=found.analysis.lang,
+        confidence=confidence,
     )
+
+
+def ask(store: IndexStore, question: str, glossary: Glossary | None = None,
+        model: AnswerabilityModel | None = None) -> Answer:
+    """An extractive answer to `question` from the index: a list, a fact, or an honest 'none'."""
+    started = time.perf_counter()
+    model = model or load_model()
+    answer = decide(candidate_answer(store, question, glossary, model), model)
+    answer.took_ms = (time.perf_counter() - started) * 1000
+    return answer
 
 
 def warm_up(store: IndexStore) -> None:

@@ -190,7 +190,7 @@ def eval_command(question_file: str, as_json: bool, index_dir: str | None) -> No
 
     click.echo(f"\noverall {shown_score(figures['overall'])}  list {shown_score(figures['list'])}  "
                f"fact {shown_score(figures['fact'])}  none {shown_score(figures['none'])}  "
-               f"n {figures['n']}  p50 {figures['p50_ms']} ms")
+               f"wrong_abstain {shown_score(figures['wrong_abstain'])}  n {figures['n']}  p50 {figures['p50_ms']} ms")
 
 
 if __name__ == "__main__":

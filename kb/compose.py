@@ -3,40 +3,31 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Literal
 
-from kb.analysis import analyse, analyzer_for, field_lang
+from kb.confidence import SentenceRanker, load_model
+from kb.matching import (
+    ConceptPattern,
+    WeightedConcept,
+    analysed,
+    find,
+    looks_like_code,
+    patterns_for,
+    sentence_spans,
+)
 from kb.models import AnswerItem, Hit
-from kb.question import ORGANISATION_WORDS, AnswerType, Concept, QuestionAnalysis, fold, word_set
-from kb.text import split_sentences
+from kb.question import ORGANISATION_WORDS, AnswerType, QuestionAnalysis, fold, word_set
 
-ANALYSED = ("en", "fr", "other")
-#: A fact needs a sentence covering at least this share of the question's concept weight.
-FACT_COVERAGE = 0.5
 #: A list item needs this share, with every content concept of the property found (one may be missing
 #: from a property of three or more).
 LIST_COVERAGE = 0.75
-#: A concept found only in the passage's heading or title counts for this much.
+#: A concept found only in a neighbouring sentence, the passage's heading or title counts for this much.
 CONTEXT_CREDIT = 0.5
-#: A concept found only as a one-letter typo ("ERAMUS" for "Erasmus") or as a cognate in the other
-#: language ("internationaux" for "international") counts for this much.
-FUZZY_CREDIT = 0.8
-#: Cognates share a prefix at least this long, covering at least COGNATE_SHARE of the shorter word.
-COGNATE_PREFIX = 7
-COGNATE_SHARE = 0.8
-TYPE_BONUS = 0.25
-#: "Which universities...": a sentence listing several names ("MIT, UC Berkeley, UCLA") answers best.
-ENUMERATION_BONUS = 0.1
-#: "42 partner universities": the answer typed right next to what the question asks about.
-ADJACENT_TYPE_BONUS = 0.1
-RANK_BONUS = 0.1
-PROXIMITY_BONUS = 0.05
-ENTITY_BONUS = 0.05
+#: A concept found in another sentence of the same line (one list item, one paragraph line) counts this much.
+LINE_CREDIT = 0.8
 MAX_ANSWER_CHARS = 300
 #: When a question names several schools, each one's sentence gets a share of the length, at least this.
 MIN_SHARED_CHARS = 150
@@ -80,42 +71,27 @@ _PLACE = re.compile(r"\b(?:in|at|à|en|au|aux|dans)\s+(?:the\s+)?([A-ZÀ-Ý][\w-
 
 
 @dataclass
-class WeightedConcept:
-    """A question concept with its weight, its glossary expansions and whether an answer must hold it."""
-
-    concept: Concept
-    weight: float
-    expansions: list[str] = field(default_factory=list)
-    key: bool = False  # an answer sentence (or its heading) must hold it
-    document_frequency: int = 0
-
-
-@dataclass(frozen=True)
-class _Pattern:
-    """How to recognise one concept in analysed text."""
-
-    weight: float
-    key: bool
-    role: str
-    sequences: dict[str, tuple[tuple[str, ...], ...]]  # field language -> analysed word sequences
-    bags: dict[str, tuple[frozenset[str], ...]]  # multi-word terms whose words may come in any order
-    typed: tuple[str, ...]  # folded single words as typed, for typo tolerance
-
-
-@dataclass
 class ScoredSentence:
     """A passage sentence with how well it answers the question."""
 
     text: str
     hit: Hit
     position: int  # sentence index in its passage
-    coverage: float
+    start: int  # offsets of the sentence in the passage text
+    end: int
+    coverage: float  # share of the question's concept weight found here, its neighbours or its context
     score: float
     matched: frozenset[int]  # concepts found in the sentence itself
-    in_context: frozenset[int]  # concepts found only in the heading or title
+    in_context: frozenset[int]  # concepts found only in a neighbouring sentence, the heading or title
     negated: bool
     has_type: bool
     keys_found: bool
+    code: bool = False  # a line of code or markup, not prose
+    rarity_found: float = 0.0  # share of the concepts' idf found here or around
+    relevance: float = 0.0  # the retrieval stage's judgement of the passage, 0..1
+    features: dict[str, float] = field(default_factory=dict)  # what the sentence ranker scored
+    strict_coverage: float = 0.0  # coverage by the sentence, its heading and title alone
+    in_heading: frozenset[int] = frozenset()  # concepts found in the heading or title
     spans: list[tuple[int, int]] = field(default_factory=list)  # where matches and typed answers are
 
     @property
@@ -126,100 +102,15 @@ class ScoredSentence:
 
 @dataclass
 class Composition:
-    """The composed answer before it becomes an Answer: kind, text, items and cited passages."""
+    """The composed answer before it becomes an Answer: kind, text, items, cited passages, and the
+    measurements the answerability model reads."""
 
     kind: Literal["list", "fact", "none"]
     answer: str | None
     items: list[AnswerItem]
     citations: list[Hit]
-
-
-def patterns_for(concepts: Sequence[WeightedConcept]) -> list[_Pattern]:
-    """The recognisers of each concept: its words and expansions analysed in every field language."""
-    patterns = []
-    for weighted in concepts:
-        terms = list(dict.fromkeys(weighted.concept.terms + weighted.expansions))
-        sequences: dict[str, tuple[tuple[str, ...], ...]] = {}
-        bags: dict[str, tuple[frozenset[str], ...]] = {}
-        for lang in ANALYSED:
-            analysed = [tuple(analyse(term, lang)) for term in terms]
-            sequences[lang] = tuple(dict.fromkeys(seq for seq in analysed if seq))
-            bags[lang] = tuple(frozenset(seq) for seq in sequences[lang] if len(seq) > 1)
-        typed = tuple(fold(term) for term in weighted.concept.terms if " " not in term and len(term) >= 6)
-        patterns.append(_Pattern(weighted.weight, weighted.key, weighted.concept.role, sequences, bags, typed))
-    return patterns
-
-
-def highlight_terms(concepts: Sequence[WeightedConcept]) -> dict[str, set[str]]:
-    """The analysed terms of every concept and expansion, per field language, for highlighting."""
-    terms: dict[str, set[str]] = {lang: set() for lang in ANALYSED}
-    for pattern in patterns_for(concepts):
-        for lang, sequences in pattern.sequences.items():
-            for sequence in sequences:
-                terms[lang].update(sequence)
-    return terms
-
-
-def sentences_of(hit: Hit) -> tuple[str, ...]:
-    """The passage's sentences (pysbd), cached: the same passages come back question after question."""
-    return _split(hit.text, hit.lang)
-
-
-@lru_cache(maxsize=8192)
-def _split(text: str, lang: str) -> tuple[str, ...]:
-    return tuple(split_sentences(text, lang))
-
-
-@lru_cache(maxsize=16384)
-def _analysed(text: str, lang: str) -> tuple[tuple[str, int, int], ...]:
-    """(term, start, end) of each word of `text` as the index analyses it."""
-    analyzer = analyzer_for(field_lang(lang))
-    return tuple((token.text, token.startchar, token.endchar) for token in analyzer(text, chars=True))
-
-
-def _near_miss(word: str, typed: str) -> bool:
-    """A one-letter typo of the typed word, or its cognate ("universités" / "universities")."""
-    prefix = len(os.path.commonprefix([word, typed]))
-    if prefix >= COGNATE_PREFIX and prefix >= COGNATE_SHARE * min(len(word), len(typed)):
-        return True
-    return _within_one_edit(word, typed)
-
-
-def _within_one_edit(a: str, b: str) -> bool:
-    """True when `a` and `b` differ by one insertion, deletion, substitution or swap."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return a == b
-    if len(a) > len(b):
-        a, b = b, a
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:] or (i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i]
-                                           and a[i + 2:] == b[i + 2:])
-    return a[i:] == b[i + 1:]
-
-
-def _find(pattern: _Pattern, tokens: Sequence[tuple[str, int, int]], text: str, lang: str,
-          ) -> tuple[float, list[tuple[int, int]]]:
-    """Credit (1, fuzzy or 0) for a concept in analysed text, with the character spans it matched."""
-    terms = [term for term, _, _ in tokens]
-    key = field_lang(lang)
-    for sequence in pattern.sequences.get(key, ()):
-        size = len(sequence)
-        for index in range(len(terms) - size + 1):
-            if tuple(terms[index:index + size]) == sequence:
-                return 1.0, [(tokens[index][1], tokens[index + size - 1][2])]
-    present = set(terms)
-    for bag in pattern.bags.get(key, ()):
-        if bag <= present:
-            return 1.0, [(start, end) for term, start, end in tokens if term in bag]
-    if pattern.typed and pattern.role in ("content", "name"):
-        for _, start, end in tokens:
-            word = fold(text[start:end])
-            if len(word) >= 6 and any(_near_miss(word, typed) for typed in pattern.typed):
-                return FUZZY_CREDIT, [(start, end)]
-    return 0.0, []
+    evidence: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # passage id -> sentence spans
+    signals: dict[str, float] = field(default_factory=dict)
 
 
 def _negation_parity(clause: str) -> bool:
@@ -267,76 +158,140 @@ def answer_type_spans(sentence: str, answer_type: AnswerType | None, question: Q
 
 
 def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
+                    relevance: dict[str, float] | None = None, ranker: SentenceRanker | None = None,
                     ) -> list[ScoredSentence]:
-    """Every sentence of `hits`, scored by concept coverage, proximity, answer type and passage rank."""
+    """Every sentence of `hits`, scored by concept coverage, proximity, answer type and passage rank.
+
+    `relevance` (passage id -> 0..1) is the retrieval stage's judgement of each passage; without it
+    the store's scores, relative to the best, stand in.
+    """
+    ranker = ranker or load_model().ranker
     patterns = patterns_for(concepts)
     total = sum(pattern.weight for pattern in patterns) or 1.0
+    total_idf = sum(pattern.idf for pattern in patterns) or 1.0
     top_score = max((hit.score for hit in hits), default=0.0) or 1.0
     entity_names = [fold(name) for name in question.entities]
     scored = []
     for hit in hits:
         context = f"{hit.title}\n{hit.heading}"
-        context_tokens = _analysed(context, hit.lang)
+        context_tokens = analysed(context, hit.lang)
         in_context = {index for index, pattern in enumerate(patterns)
-                      if _find(pattern, context_tokens, context, hit.lang)[0] > 0}
+                      if find(pattern, context_tokens, context, hit.lang)[0] > 0}
         # A name the question brings ("at Castelnau") may sit anywhere in the passage: it sets the scene.
-        passage_tokens = _analysed(hit.text, hit.lang)
+        passage_tokens = analysed(hit.text, hit.lang)
         in_context |= {index for index, pattern in enumerate(patterns)
-                       if pattern.key and _find(pattern, passage_tokens, hit.text, hit.lang)[0] > 0}
-        for position, sentence in enumerate(sentences_of(hit)):
-            scored.append(_score(question, patterns, total, hit, position, sentence, in_context,
-                                 hit.score / top_score, entity_names))
+                       if pattern.key and find(pattern, passage_tokens, hit.text, hit.lang)[0] > 0}
+        rank = relevance.get(hit.passage_id, 0.0) if relevance is not None else hit.score / top_score
+        spans = sentence_spans(hit)
+        found = [_found(patterns, hit.text[start:end], hit.lang) for start, end in spans]
+        lines = _line_numbers(hit.text, spans)
+        for position, (start, end) in enumerate(spans):
+            # A sentence leans on the rest of its line (a list item: "rows: The number of visible text
+            # lines. ... the default value is 2.") and on the lines beside it (a definition's term):
+            # what they hold counts, for less than what it holds itself.
+            same_line: set[int] = set()
+            nearby: set[int] = set()
+            for other, (concepts_found, _) in enumerate(found):
+                if other == position:
+                    continue
+                if lines[other] == lines[position]:
+                    same_line |= set(concepts_found)
+                elif abs(lines[other] - lines[position]) == 1:
+                    nearby |= set(concepts_found)
+            scored.append(_score(question, patterns, total, total_idf, hit, position, start, end,
+                                 found[position], in_context, same_line, nearby, rank, entity_names, ranker))
     return scored
 
 
-def _score(question: QuestionAnalysis, patterns: list[_Pattern], total: float, hit: Hit, position: int,
-           sentence: str, in_context: set[int], rank: float, entity_names: list[str]) -> ScoredSentence:
-    tokens = _analysed(sentence, hit.lang)
+def _line_numbers(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
+    """The line of the passage each sentence starts on."""
+    return [text.count("\n", 0, start) for start, _ in spans]
+
+
+def _found(patterns: Sequence[ConceptPattern], sentence: str, lang: str,
+           ) -> tuple[dict[int, float], dict[int, list[tuple[int, int]]]]:
+    """Credit and spans of each pattern found in one sentence."""
+    tokens = analysed(sentence, lang)
+    credits: dict[int, float] = {}
+    where: dict[int, list[tuple[int, int]]] = {}
+    for index, pattern in enumerate(patterns):
+        credit, spans = find(pattern, tokens, sentence, lang)
+        if credit:
+            credits[index], where[index] = credit, spans
+    return credits, where
+
+
+def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: float, total_idf: float, hit: Hit,
+           position: int, start: int, end: int, found: tuple[dict[int, float], dict[int, list[tuple[int, int]]]],
+           in_context: set[int], same_line: set[int], nearby: set[int], rank: float, entity_names: list[str],
+           ranker: SentenceRanker) -> ScoredSentence:
+    sentence = hit.text[start:end]
+    credits, where = found
     credit = 0.0
+    rarity = 0.0
     matched: set[int] = set()
     spans: list[tuple[int, int]] = []
     first_span: dict[int, int] = {}
     negatable: list[tuple[int, int]] = []
+    strict = 0.0  # the sentence with its heading and title only: what a list item must hold by itself
     for index, pattern in enumerate(patterns):
-        found, where = _find(pattern, tokens, sentence, hit.lang)
-        if found:
-            credit += found * pattern.weight
+        if index in credits:
+            credit += credits[index] * pattern.weight
+            strict += credits[index] * pattern.weight
+            rarity += pattern.idf
             matched.add(index)
-            spans.extend(where)
-            first_span[index] = where[0][0]
+            spans.extend(where[index])
+            first_span[index] = where[index][0][0]
             if pattern.role != "light":
-                negatable.extend(where)
-        elif index in in_context:
+                negatable.extend(where[index])
+        elif index in same_line:
+            credit += LINE_CREDIT * pattern.weight
+            rarity += LINE_CREDIT * pattern.idf
+        elif index in in_context or index in nearby:
             credit += CONTEXT_CREDIT * pattern.weight
-    context_only = frozenset(in_context - matched)
+            rarity += CONTEXT_CREDIT * pattern.idf
+        if index not in credits and index in in_context:
+            strict += CONTEXT_CREDIT * pattern.weight
+    context_only = frozenset((in_context | nearby | same_line) - matched)
     coverage = credit / total
     keys_found = all(index in matched or index in context_only
                      for index, pattern in enumerate(patterns) if pattern.key)
     type_spans = answer_type_spans(sentence, question.answer_type, question)
     negated = is_negated(sentence, negatable)
-    proximity = 0.0
-    ordered = sorted(first_span.items())
-    for (_, a), (_, b) in itertools.pairwise(ordered):
-        if abs(b - a) <= 40:
-            proximity += PROXIMITY_BONUS
-    enumerates = question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) is not None
+    close_pairs = sum(1 for (_, a), (_, b) in itertools.pairwise(sorted(first_span.items())) if abs(b - a) <= 40)
     adjacent = any(0 <= concept_start - type_end <= 3 or 0 <= type_start - concept_end <= 3
                    for type_start, type_end in type_spans for concept_start, concept_end in negatable)
-    score = (coverage + min(proximity, 3 * PROXIMITY_BONUS) + (TYPE_BONUS if type_spans else 0.0)
-             + (ENUMERATION_BONUS if enumerates else 0.0) + (ADJACENT_TYPE_BONUS if adjacent else 0.0)
-             + RANK_BONUS * rank
-             + (ENTITY_BONUS if any(name in fold(sentence) for name in entity_names) else 0.0)
-             - (0.1 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0))
+    code = looks_like_code(sentence)
+    features = {
+        "coverage": coverage,
+        "own": sum(credits[index] * patterns[index].weight for index in matched) / total,
+        "rarity": rarity / total_idf,
+        "proximity": min(close_pairs, 3) / 3,
+        "typed": 1.0 if type_spans else 0.0,
+        "adjacent": 1.0 if adjacent else 0.0,
+        "enumerates": 1.0 if question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) else 0.0,
+        "relevance": rank,
+        "entity": 1.0 if any(name in fold(sentence) for name in entity_names) else 0.0,
+        "code": 1.0 if code else 0.0,
+        "lead": 1.0 if position == 0 and hit.position == 0 else 0.0,
+        "long": 1.0 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0,
+        "short": 1.0 if len(sentence) < 25 else 0.0,
+    }
+    score = ranker.score(features)
     return ScoredSentence(
-        text=sentence, hit=hit, position=position, coverage=coverage, score=score,
+        text=sentence, hit=hit, position=position, start=start, end=end, coverage=coverage, score=score,
         matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
-        keys_found=keys_found, spans=sorted(spans + type_spans),
+        keys_found=keys_found, code=code, rarity_found=rarity / total_idf, relevance=rank, spans=sorted(spans + type_spans),
+        features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
     )
 
 
 def _supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
                    ) -> bool:
-    if not sentence.keys_found or sentence.coverage < FACT_COVERAGE:
+    """Can the sentence be offered at all: it holds the names asked about, some telling word of the
+    question and, for "how many" and the like, a value of that type. How likely it is right is the
+    answerability model's to judge, from the sentence's signals."""
+    if not sentence.keys_found:
         return False
     if not any(concepts[index].concept.role != "light" for index in sentence.matched):
         return False
@@ -344,22 +299,25 @@ def _supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concept
 
 
 def _supports_list_item(sentence: ScoredSentence, concepts: Sequence[WeightedConcept]) -> bool:
-    if not sentence.keys_found or sentence.coverage < LIST_COVERAGE:
+    """A list item must state the property in its own sentence (its heading may set the scene)."""
+    if not sentence.keys_found or sentence.strict_coverage < LIST_COVERAGE:
         return False
     needed = [index for index, weighted in enumerate(concepts)
               if weighted.concept.role != "light" and weighted.weight > 0]
-    found = sentence.matched | sentence.in_context
+    found = sentence.matched | sentence.in_heading
     # A long property may miss one word ("rendent"), never a short one: coverage still has to be high.
     missing_allowed = 1 if len(needed) >= 3 else 0
     missing = sum(index not in found for index in needed)
     return missing <= missing_allowed and any(index in sentence.matched for index in needed)
 
 
-def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit]) -> Composition:
-    """A list, fact or 'none' answer from the candidate passages, with numbered citations."""
+def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
+            relevance: dict[str, float] | None = None, ranker: SentenceRanker | None = None) -> Composition:
+    """The best list or fact answer the candidate passages allow, with numbered citations and the
+    signals of how well it is supported ('none' only when no passage offers anything)."""
     if not concepts or not hits:
         return _none(hits)
-    sentences = score_sentences(question, concepts, hits)
+    sentences = score_sentences(question, concepts, hits, relevance, ranker)
     if question.kind == "list":
         return compose_list(question, concepts, sentences) or _none(hits)
     return compose_fact(question, concepts, sentences) or _none(hits)
@@ -388,7 +346,8 @@ def compose_list(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     for sentence in chosen:
         number = _cite(citations, sentence.hit)
         items.append(AnswerItem(label=sentence.hit.school or "", citations=[number]))
-    return Composition("list", _list_sentence(question, items), items, citations)
+    return Composition("list", _list_sentence(question, items), items, citations, _evidence(chosen),
+                       list_signals(chosen))
 
 
 def _cite(citations: list[Hit], hit: Hit) -> int:
@@ -397,6 +356,21 @@ def _cite(citations: list[Hit], hit: Hit) -> int:
             return number
     citations.append(hit)
     return len(citations)
+
+
+def list_signals(chosen: Sequence[ScoredSentence]) -> dict[str, float]:
+    """What the answerability model reads of a list answer: its items' support, as for a fact's sentence."""
+    count = len(chosen) or 1
+    return {
+        "coverage": sum(s.coverage for s in chosen) / count,
+        "rarity": sum(s.rarity_found for s in chosen) / count,
+        "own": sum(len(s.matched) / max(1, len(s.matched | s.in_context)) for s in chosen) / count,
+        "typed": 1.0,
+        "untyped": 0.0,
+        "relevance": max((s.relevance for s in chosen), default=0.0),
+        "code": 0.0,
+        "agreement": min(1.0, (len(chosen) - 1) / 4),
+    }
 
 
 def _list_sentence(question: QuestionAnalysis, items: list[AnswerItem]) -> str:
@@ -420,12 +394,15 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     if len(question.entities) > 1:
         return _per_entity(question, supporting)
     first = supporting[0]
+    signals = fact_signals(question, first, supporting)
     if _opens_enumeration(first, sentences) and question.answer_type is None and not question.yes_no:
         enumeration = _enumeration(first, sentences)
         if enumeration:
+            text, used = enumeration
             citations: list[Hit] = []
             number = _cite(citations, first.hit)
-            return Composition("fact", f"{enumeration} [{number}]", [], citations)
+            return Composition("fact", f"{text} [{number}]", [], citations,
+                               _evidence(used), signals)
     parts = [first]
     first_text = _clip(first)
     second = _second_sentence(first, ranked, {id(s) for s in supporting}, len(first_text), concepts)
@@ -438,7 +415,32 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     for part in parts:
         number = _cite(citations, part.hit)
         pieces.append(f"{_clip(part)} [{number}]")
-    return Composition("fact", " ".join(pieces), [], citations)
+    return Composition("fact", " ".join(pieces), [], citations, _evidence(parts), signals)
+
+
+def fact_signals(question: QuestionAnalysis, best: ScoredSentence, supporting: Sequence[ScoredSentence],
+                 ) -> dict[str, float]:
+    """What the answerability model reads of a fact answer: how much of the question its sentence
+    holds, whether it shows the kind of value asked for, how its passage ranked, and agreement."""
+    same_page = sum(1 for s in supporting[1:6] if s.hit.doc_id == best.hit.doc_id)
+    return {
+        "coverage": best.coverage,
+        "rarity": best.rarity_found,
+        "own": len(best.matched) / max(1, len(best.matched | best.in_context)),
+        "typed": 1.0 if question.answer_type is not None and best.has_type else 0.0,
+        "untyped": 1.0 if question.answer_type is not None and not best.has_type else 0.0,
+        "relevance": best.relevance,
+        "code": 1.0 if best.code else 0.0,
+        "agreement": same_page / 5,
+    }
+
+
+def _evidence(sentences: Sequence[ScoredSentence]) -> dict[str, list[tuple[int, int]]]:
+    """The spans of the sentences an answer uses, by passage, in text order."""
+    evidence: dict[str, list[tuple[int, int]]] = {}
+    for sentence in sentences:
+        evidence.setdefault(sentence.hit.passage_id, []).append((sentence.start, sentence.end))
+    return {passage: sorted(set(spans)) for passage, spans in evidence.items()}
 
 
 def _per_entity(question: QuestionAnalysis, supporting: Sequence[ScoredSentence]) -> Composition:
@@ -448,7 +450,8 @@ def _per_entity(question: QuestionAnalysis, supporting: Sequence[ScoredSentence]
     limit = max(MIN_SHARED_CHARS, MAX_ANSWER_CHARS // len(chosen))
     citations: list[Hit] = []
     pieces = [f"{_clip(sentence, limit)} [{_cite(citations, sentence.hit)}]" for sentence in chosen]
-    return Composition("fact", " ".join(pieces), [], citations)
+    return Composition("fact", " ".join(pieces), [], citations, _evidence(chosen),
+                       fact_signals(question, chosen[0], supporting))
 
 
 def _second_sentence(first: ScoredSentence, ranked: Sequence[ScoredSentence], supporting: set[int], used: int,
@@ -475,9 +478,13 @@ def _second_sentence(first: ScoredSentence, ranked: Sequence[ScoredSentence], su
     return None
 
 
+_LOWER_WORD = re.compile(r"[^\W\d_A-Z]+(?=[\s,;:]|$)")
+
+
 def _capitalised(text: str) -> str:
-    """A list item read as a sentence starts with a capital ("a network of ..." -> "A network of ...")."""
-    return text[:1].upper() + text[1:] if text[:1].islower() else text
+    """A list item read as a sentence starts with a capital ("a network of ..." -> "A network of ..."),
+    unless it starts with an identifier, whose case is its name ("console.log()", "box-sizing")."""
+    return text[:1].upper() + text[1:] if _LOWER_WORD.match(text) and text[:1].islower() else text
 
 
 def _plain(sentence: str) -> str:
@@ -516,7 +523,8 @@ def _opens_enumeration(sentence: ScoredSentence, sentences: Sequence[ScoredSente
     return sentence.text.rstrip().endswith(":") and bool(following) and following[0].is_item
 
 
-def _enumeration(item: ScoredSentence, sentences: Sequence[ScoredSentence]) -> str | None:
+def _enumeration(item: ScoredSentence, sentences: Sequence[ScoredSentence],
+                 ) -> tuple[str, list[ScoredSentence]] | None:
     """An item's list with its lead-in ("ISA has set up several actions: A; B; C"), cut to the length limit."""
     siblings = sorted((s for s in sentences if s.hit.passage_id == item.hit.passage_id), key=lambda s: s.position)
     if not item.is_item:
@@ -546,4 +554,5 @@ def _enumeration(item: ScoredSentence, sentences: Sequence[ScoredSentence]) -> s
             entries.append(_plain(sibling.text))
         elif not entries or entries[-1] != "…":
             entries.append("…")
-    return f"{lead} {'; '.join(entries)}"
+    used = [siblings[start - 1]] + [s for s in siblings[start:end + 1] if s.position in kept]
+    return f"{lead} {'; '.join(entries)}", used

@@ -58,9 +58,13 @@ class EvalReport:
         """The `kb eval --json` body."""
         by_kind = {kind: [r.score for r in self.results if r.question.kind == kind] for kind in KINDS}
         scores = [r.score for r in self.results]
+        answerable = [r for r in self.results if r.question.kind != "none"]
+        abstained = sum(1 for r in answerable if r.body.get("kind") == "none")
         return {
             "overall": _mean(scores),
             **{kind: _mean(values) for kind, values in by_kind.items()},
+            # The share of answerable questions answered "not found".
+            "wrong_abstain": round(abstained / len(answerable), 4) if answerable else None,
             "n": len(self.results),
             "p50_ms": round(statistics.median(r.ms for r in self.results), 2) if self.results else None,
         }
@@ -152,9 +156,17 @@ def score_fact(question: EvalQuestion, body: dict[str, Any]) -> float:
     if citations:
         places.append(citations[0].get("school") or "")
     text_ok = any(contains_words(place, expected) for expected in question.expect_answer for place in places)
-    cited = {str(citation.get("source") or "").rsplit("/", 1)[-1] for citation in citations[:3]}
-    source_ok = bool(cited & set(question.expect_sources))
+    cited = [str(citation.get("source") or "") for citation in citations[:3]]
+    source_ok = any(source_matches(source, expected) for source in cited for expected in question.expect_sources)
     return (text_ok + source_ok) / 2
+
+
+def source_matches(source: str, expected: str) -> bool:
+    """A cited source is the expected page: the same file name when the expectation is a bare name,
+    else the same path, whole or as the source's end after a "/" (MDN's pages are all `index.md`)."""
+    if "/" not in expected:
+        return source.rsplit("/", 1)[-1] == expected
+    return source == expected or source.endswith("/" + expected)
 
 
 def score_answer(question: EvalQuestion, body: dict[str, Any]) -> float:

@@ -106,6 +106,7 @@ class Hit:
     score: float
     highlight: str = ""
     also_in: list[str] = field(default_factory=list)  # other sources holding the same text
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # spans of `text` an answer quotes
 
     @property
     def url(self) -> str:
@@ -186,6 +187,7 @@ class Answer:
     citations: list[Hit]
     took_ms: float = 0.0
     lang: str = "en"
+    confidence: float = 0.0  # calibrated: the probability that the answer (or the "not found") is right
 
     def to_dict(self) -> dict[str, Any]:
         """The /api/ask body."""
@@ -193,8 +195,11 @@ class Answer:
             "question": self.question,
             "kind": self.kind,
             "answer": self.answer,
+            "confidence": round(self.confidence, 3),
             "items": [asdict(item) for item in self.items],
-            "citations": [dict(hit.to_dict(), n=n) for n, hit in enumerate(self.citations, 1)],
+            "citations": [dict(hit.to_dict(), n=n,
+                               evidence=[{"start": start, "end": end} for start, end in hit.evidence])
+                          for n, hit in enumerate(self.citations, 1)],
             "took_ms": round(self.took_ms, 2),
             "lang": self.lang,
         }

@@ -105,6 +105,8 @@ _LIST_PATTERNS = (
                rf"(?:(?P<adj>[\w'-]+)\s+)?(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:qui|que|qu'|où))?\s*",
                re.IGNORECASE),
 )
+#: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
+_CLAUSE_START = r"(?:^|[,;:—–?]\s*|\s-\s)"
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ("percent", re.compile(r"\b(?:percentage|percent|proportion|share|fraction|ratio|pourcentage|"
                            r"quelle part|quelle proportion|taux)\b|\bla part d")),
@@ -114,23 +116,26 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ("duration", re.compile(r"\bhow long\b|\bcombien de temps\b|\bquelle (?:est la )?durée\b|"
                             r"\bwhat (?:is the )?(?:duration|length)\b|\bhow many (?:weeks|months|years|days|"
                             r"semesters)\b|\bcombien de (?:semaines|mois|ans|années|jours|semestres)\b")),
-    ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b")),
-    ("year", re.compile(r"\bsince when\b|\bwhat year\b|\bwhich year\b|\bwhen\b|\bdepuis quand\b|"
-                        r"\bquelle année\b|\bquand\b|\bin what year\b")),
+    ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b|"
+                          r"\bwhat number\b|\bnumeric(?:al)?\b|\bnumerique\b|\bquel nombre\b")),
+    # "when" asks for a date only as the question's own word, not as a conjunction inside it.
+    ("year", re.compile(rf"{_CLAUSE_START}(?:since when|when|depuis quand|quand)\b|\bwhat year\b|\bwhich year\b|"
+                        r"\bquelle année\b|\bin what year\b")),
     ("person", re.compile(r"^(?:who|qui)\b|\bwho (?:is|was|has|heads|leads|runs|directs)\b|"
                           r"\bqui (?:est|dirige)\b")),
     ("place", re.compile(r"^(?:where|où)\b|\bin which (?:city|country|town|region)\b|\bdans quel(?:le)? "
                          r"(?:ville|pays|région)\b")),
-    ("name", re.compile(r"^(?:(?:in|at|for|from|of|with)\s+)?(?:which|what)\s+(?!is\b|are\b|was\b|were\b|does\b|"
-                        r"do\b|did\b|can\b|has\b|have\b)[\w'-]+|^(?:(?:dans|à|pour|avec|de)\s+)?"
-                        r"(?:quels|quelles|quel|quelle)\s+(?!est\b|sont\b)[\w'-]+")),
+    ("name", re.compile(rf"{_CLAUSE_START}(?:(?:in|at|for|from|of|with)\s+)?(?:which|what)\s+(?!is\b|are\b|was\b|"
+                        r"were\b|does\b|do\b|did\b|can\b|has\b|have\b)[\w'-]+|"
+                        rf"{_CLAUSE_START}(?:(?:dans|à|pour|avec|de)\s+)?(?:quels|quelles|quel|quelle)\s+(?!est\b|sont\b)"
+                        r"[\w'-]+")),
 )
 
 
 # Words that only say which kind of answer is wanted ("what proportion"): the answer itself stands for them.
 TYPE_WORDS: dict[str, frozenset[str]] = {
     "percent": word_set("percentage percent proportion share fraction ratio pourcentage part taux"),
-    "number": word_set("number numbers nombre"),
+    "number": word_set("number numbers nombre numeric numerical numérique"),
     "duration": word_set("duration length durée duree"),
     "money": word_set("cost costs price prix coût cout amount montant"),
 }
@@ -336,8 +341,8 @@ def _role(token: _Token, index: int, tokens: list[_Token], title_case: bool) -> 
 
 
 def _content_key(word: str, lang: str) -> tuple[str, ...]:
-    other = "fr" if lang == "en" else "en"
-    return tuple(analyse(word, lang)) or tuple(analyse(word, other))
+    """The word's analysed form in the question's language: empty for that language's stop words."""
+    return tuple(analyse(word, lang))
 
 
 def _concepts(text: str, lang: str, skip: list[tuple[int, int]], glossary: Glossary | None) -> list[Concept]:

@@ -9,15 +9,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.analysis import analyse
-from kb.compose import WeightedConcept
+from kb.analysis import analyse, field_lang
 from kb.glossary import Glossary
+from kb.matching import ConceptPattern, WeightedConcept, analysed, found_in, looks_like_code, patterns_for
 from kb.models import Hit
 from kb.question import Concept, KnownEntity, QuestionAnalysis, entity_catalogue
 from kb.store import IndexStore, StoreQuery, TermAlternative, TermGroup
 
-#: Passages read for a fact; the answer sentence is nearly always in the first few.
+#: Passages the store is asked for on a fact question, re-ranked here; the first FACT_CANDIDATES are read.
+FACT_POOL = 40
 FACT_CANDIDATES = 12
+#: How a passage's relevance is judged after retrieval: the store's BM25 (relative to the best),
+#: how much of the question's rarity the passage, its headings and title hold, and how squarely its
+#: page's title names what is asked (a title matched by rare question words, and little else).
+#: Code passages rarely answer a question in words.
+RELEVANCE_WEIGHTS = {"bm25": 0.3, "coverage": 0.45, "title": 0.25, "code": -0.2}
 #: Passages read for a list question, then at most PER_ORGANISATION kept for each organisation.
 LIST_CANDIDATES = 150
 PER_ORGANISATION = 3
@@ -72,6 +78,7 @@ class Candidates:
 
     hits: list[Hit]
     matched_terms: dict[str, set[str]]
+    relevance: dict[str, float] | None = None  # passage id -> judged relevance, when judged
 
 
 def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glossary | None,
@@ -99,7 +106,7 @@ def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glos
             weight = LIGHT_WEIGHT
         elif concept.role == "place" and question.kind == "fact" and frequency == 0:
             weight = UNSEEN_PLACE_WEIGHT
-        weighted.append(WeightedConcept(concept, weight, expansions, key, frequency))
+        weighted.append(WeightedConcept(concept, weight, expansions, key, frequency, idf))
     return weighted
 
 
@@ -125,7 +132,12 @@ def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | N
         telling = [w for w in searched if w.document_frequency <= ceiling]
         if passage_count(store) >= COMMON_CONCEPT_MIN_PASSAGES:
             if telling and len(telling) < len(searched):
-                searched = telling
+                # The rarest common words stay too, up to a few concepts: a lone telling word ("inside"
+                # of "a <button> inside a form") would otherwise decide alone which pages are read.
+                room = max(0, MAX_COMMON_CONCEPTS - len(telling))
+                kept = {id(w) for w in telling} | {id(w) for w in _rarest(
+                    [w for w in searched if w.document_frequency > ceiling], room)}
+                searched = [w for w in searched if id(w) in kept]
             elif not telling:
                 searched, all_common = _rarest(searched, MAX_COMMON_CONCEPTS), True
     searched = _rarest(searched, MAX_SEARCHED_CONCEPTS)
@@ -146,6 +158,8 @@ def _rarest(concepts: list[WeightedConcept], count: int) -> list[WeightedConcept
     """At most `count` concepts, names first, then the rarest, in the question's order."""
     if len(concepts) <= count:
         return concepts
+    if count <= 0:
+        return []
     kept = {id(w) for w in sorted(concepts, key=lambda w: (not w.key, w.document_frequency))[:count]}
     return [w for w in concepts if id(w) in kept]
 
@@ -172,13 +186,49 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
         return Candidates(_best_per_organisation(found.hits), found.matched_terms)
     if question.entities:
         request.schools = question.entities
-    request.limit = FACT_CANDIDATES
+    request.limit = FACT_POOL
     found = store.search(request)
     if not found.hits and any(group.required for group in request.groups):
         for group in request.groups:
             group.required = False
         found = store.search(request)
-    return Candidates(found.hits, found.matched_terms)
+    relevance = judge_relevance(found.hits, concepts)
+    ranked = sorted(found.hits, key=lambda hit: -relevance[hit.passage_id])[:FACT_CANDIDATES]
+    return Candidates(ranked, found.matched_terms, relevance)
+
+
+def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept]) -> dict[str, float]:
+    """Each passage's relevance to the question (about 0..1), from RELEVANCE_WEIGHTS' measurements."""
+    patterns = patterns_for(concepts)
+    total_idf = sum(pattern.idf for pattern in patterns) or 1.0
+    top = max((hit.score for hit in hits), default=0.0) or 1.0
+    relevance = {}
+    for hit in hits:
+        in_title = found_in(patterns, hit.title, hit.lang)
+        anywhere = found_in(patterns, hit.text, hit.lang) | in_title | found_in(patterns, hit.heading, hit.lang)
+        coverage = sum(patterns[index].idf for index in anywhere) / total_idf
+        lines = [line for line in hit.text.splitlines() if line.strip()]
+        code = sum(looks_like_code(line) for line in lines) / max(1, len(lines))
+        score = (RELEVANCE_WEIGHTS["bm25"] * hit.score / top + RELEVANCE_WEIGHTS["coverage"] * coverage
+                 + RELEVANCE_WEIGHTS["title"] * title_match(hit, patterns, in_title, total_idf)
+                 + RELEVANCE_WEIGHTS["code"] * code)
+        relevance[hit.passage_id] = score
+    return relevance
+
+
+def title_match(hit: Hit, patterns: Sequence[ConceptPattern], in_title: set[int], total_idf: float) -> float:
+    """How squarely the page's title names what the question asks: the share of the question's rarity
+    its title holds, times the share of the title's words the question holds ("back()" matched by the
+    "back" of "give back" holds little of a question about splice())."""
+    if not in_title:
+        return 0.0
+    title_terms = {term for term, _, _ in analysed(hit.title, hit.lang)}
+    if not title_terms:
+        return 0.0
+    asked = {term for index in in_title for sequence in patterns[index].sequences.get(field_lang(hit.lang), ())
+             for term in sequence}
+    share_of_title = len(title_terms & asked) / len(title_terms)
+    return share_of_title * sum(patterns[index].idf for index in in_title) / total_idf
 
 
 def _best_per_organisation(hits: list[Hit]) -> list[Hit]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.compose import WeightedConcept
+from kb.matching import WeightedConcept
 from kb.question import Concept
 from kb.retrieve import MAX_COMMON_CONCEPTS, MAX_SEARCHED_CONCEPTS, build_store_query
 
@@ -41,7 +41,9 @@ def test_common_words_only_are_all_required_and_few_in_a_large_index():
     query = build_store_query(common, LargeIndex())  # type: ignore[arg-type]
     assert [group.alternatives[0].text for group in query.groups] == ["css", "property", "element"][:MAX_COMMON_CONCEPTS]
     assert all(group.required for group in query.groups)
-    # With one telling word, the common ones are left to sentence scoring and nothing is required.
+    # With one telling word, the rarest common ones join it (up to MAX_COMMON_CONCEPTS concepts), so
+    # that one word does not choose the pages alone; nothing is required.
     telling = [*common, _concept("outline", 9, frequency=40)]
     query = build_store_query(telling, LargeIndex())  # type: ignore[arg-type]
-    assert [(g.alternatives[0].text, g.required) for g in query.groups] == [("outline", False)]
+    assert [(g.alternatives[0].text, g.required) for g in query.groups] == [
+        ("css", False), ("property", False), ("outline", False)][-MAX_COMMON_CONCEPTS:]

@@ -1,0 +1,179 @@
+"""Fit kb's answer models on the development questions and draw their calibration on the held-out ones.
+
+    .venv/bin/python bench/calibrate.py          # fit, write kb/data/answerability.json and docs/calibration.png
+
+Two models, both logistic, both over general measurements (kb.confidence):
+
+1. the sentence ranker: which sentence of the retrieved passages holds the answer. A sentence is a
+   positive example when it (or its line) holds an expected answer string and comes from an expected page;
+2. answerability: given the answer composed with that ranker, the probability that it is right (its
+   target is the score `kb eval` gives it; any answer to a question with no answer scores 0), and the
+   threshold under which kb says "not found", chosen to minimise wrong answers plus wrong "not found".
+
+Only development questions are read (the public sets, and the dev part of kb's own sets); the plot and
+the figures it prints for the held-out part are what docs/answers.md reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, log  # noqa: E402
+from qa_sets import QuestionSet, available_sets, index_for  # noqa: E402
+
+from kb.answer import candidate_answer, decide  # noqa: E402
+from kb.compose import score_sentences  # noqa: E402
+from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerabilityModel, SentenceRanker, fit, load_model  # noqa: E402
+from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches  # noqa: E402
+from kb.store import IndexStore  # noqa: E402
+
+MODEL_PATH = ROOT / "kb" / "data" / "answerability.json"
+PLOT_PATH = ROOT / "docs" / "calibration.png"
+#: A wrong answer and a wrong "not found" cost the same: the threshold minimises their sum.
+WRONG = 0.5
+
+
+def _holds_answer(text: str, source: str, question: EvalQuestion) -> bool:
+    return any(source_matches(source, expected) for expected in question.expect_sources) and any(
+        contains_words(text, answer) for answer in question.expect_answer)
+
+
+def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerabilityModel,
+                  ) -> list[tuple[dict[str, float], float]]:
+    """(features, 1 or 0) for every candidate sentence of every fact question that has a right one."""
+    rows = []
+    for question in questions:
+        if question.kind != "fact":
+            continue
+        found = candidate_answer(store, question.question, model=model)
+        sentences = score_sentences(found.analysis, found.concepts, found.candidates.hits,
+                                    found.candidates.relevance, model.ranker)
+        labels = []
+        for sentence in sentences:
+            line_start = sentence.hit.text.rfind("\n", 0, sentence.start) + 1
+            line_end = sentence.hit.text.find("\n", sentence.end)
+            line = sentence.hit.text[line_start:line_end if line_end >= 0 else None]
+            labels.append(1.0 if _holds_answer(line, sentence.hit.source, question) else 0.0)
+        if any(labels):
+            rows.extend((sentence.features, label) for sentence, label in zip(sentences, labels, strict=True))
+    return rows
+
+
+def answer_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerabilityModel,
+                ) -> list[tuple[dict[str, float], float, EvalQuestion, bool]]:
+    """(signals, score if answered, question, had a candidate) for every question."""
+    rows = []
+    for question in questions:
+        found = candidate_answer(store, question.question, model=model)
+        body = decide(found, replace(model, threshold=0.0)).to_dict()
+        score = score_answer(question, body) if body["kind"] != "none" else 0.0
+        rows.append((found.signals, score, question, found.composition.kind != "none"))
+    return rows
+
+
+def choose_threshold(rows: Sequence[tuple[float, float, bool]]) -> tuple[float, dict[str, Any]]:
+    """The threshold minimising wrong answers plus wrong "not found", from (probability, score,
+    answerable) triples; ties go to the lower threshold (answering)."""
+    best: tuple[int, float] | None = None
+    for candidate in sorted({0.0} | {round(p, 3) for p, _, _ in rows}):
+        wrong = sum(1 for p, score, answerable in rows
+                    if (p >= candidate and score < WRONG) or (p < candidate and answerable))
+        if best is None or wrong < best[0]:
+            best = (wrong, candidate)
+    assert best is not None
+    return best[1], {"wrong": best[0], "n": len(rows)}
+
+
+def reliability(rows: Sequence[tuple[float, float]], bins: int = 5) -> list[dict[str, float]]:
+    """Mean predicted probability against mean score earned, per probability bin."""
+    table = []
+    for index in range(bins):
+        low, high = index / bins, (index + 1) / bins
+        inside = [(p, s) for p, s in rows if low <= p < high or (index == bins - 1 and p == 1.0)]
+        if inside:
+            table.append({"low": low, "high": high, "n": len(inside),
+                          "predicted": sum(p for p, _ in inside) / len(inside),
+                          "observed": sum(s for _, s in inside) / len(inside)})
+    return table
+
+
+def plot(dev: list[dict[str, float]], heldout: list[dict[str, float]], path: Path) -> None:
+    """The reliability diagram of both parts, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.plot([0, 1], [0, 1], linestyle=":", color="grey", label="perfectly calibrated")
+    for table, label, marker in ((dev, "development", "o"), (heldout, "held-out", "s")):
+        if table:
+            axes.plot([row["predicted"] for row in table], [row["observed"] for row in table], marker=marker,
+                      label=f"{label} (n={sum(int(row['n']) for row in table)})")
+    axes.set_xlabel("confidence kb gives its answer")
+    axes.set_ylabel("mean score those answers earned")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.legend(loc="upper left")
+    axes.set_title("Answer confidence: reliability")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Fit both models on the development questions, write them, and report on the held-out ones."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-plot", action="store_true", help="do not draw docs/calibration.png")
+    args = parser.parse_args(argv)
+    sets: list[QuestionSet] = list(available_sets())
+    stores = {question_set.name: IndexStore(index_for(question_set.corpus)) for question_set in sets}
+    model = load_model()
+
+    log("fitting the sentence ranker")
+    sentences: list[tuple[dict[str, float], float]] = []
+    for question_set in sets:
+        sentences += sentence_rows(stores[question_set.name], question_set.load("dev"), model)
+    weights, _ = fit(sentences, SENTENCE_FEATURES, l2=0.001)
+    model = replace(model, ranker=SentenceRanker(weights))
+
+    log("fitting answerability")
+    dev_rows, heldout_rows = [], []
+    for question_set in sets:
+        dev_rows += answer_rows(stores[question_set.name], question_set.load("dev"), model)
+        heldout_rows += answer_rows(stores[question_set.name], question_set.load("heldout"), model)
+    with_candidate = [row for row in dev_rows if row[3]]
+    weights, bias = fit([(signals, score) for signals, score, _, _ in with_candidate], FEATURES)
+    model = replace(model, weights=weights, bias=bias)
+    probabilities = [(model.probability(signals), score, question.kind != "none")
+                     for signals, score, question, _ in with_candidate]
+    threshold, decided = choose_threshold(probabilities)
+    without = [question for _, _, question, had in dev_rows if not had]
+    none_share = (sum(q.kind == "none" for q in without) + 1) / (len(without) + 2)  # Laplace: few such questions
+    model = replace(model, threshold=threshold, none_without_candidate=round(none_share, 3), fitted_on={
+        "sets": {s.name: len(s.load("dev")) for s in sets},
+        "sentences": len(sentences), "answers": len(with_candidate), "threshold_errors": decided,
+        "command": "bench/calibrate.py",
+    })
+    MODEL_PATH.write_text(model.to_json(), encoding="utf-8")
+    log(f"wrote {MODEL_PATH.relative_to(ROOT)}: threshold {threshold}")
+
+    dev_table = reliability([(p, s) for p, s, _ in probabilities])
+    held = [(model.probability(signals), score) for signals, score, _, had in heldout_rows if had]
+    held_table = reliability(held)
+    print(json.dumps({"development": dev_table, "heldout": held_table}, indent=2))
+    if not args.no_plot:
+        plot(dev_table, held_table, PLOT_PATH)
+        log(f"wrote {PLOT_PATH.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
