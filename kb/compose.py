@@ -8,8 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kb.analysis import analyse
 from kb.confidence import SentenceRanker, load_model
+from kb.enumeration import MIN_VALUES, enumerated_values
 from kb.matching import (
+    ANALYSED,
     ConceptPattern,
     WeightedConcept,
     analysed,
@@ -19,7 +22,8 @@ from kb.matching import (
     sentence_spans,
 )
 from kb.models import AnswerItem, Hit
-from kb.question import ORGANISATION_WORDS, AnswerType, QuestionAnalysis, fold, word_set
+from kb.question import ORGANISATION_WORDS, AnswerType, QuestionAnalysis, fold
+from kb.wordlists import words
 
 #: A list item needs this share, with every content concept of the property found (one may be missing
 #: from a property of three or more).
@@ -29,6 +33,10 @@ CONTEXT_CREDIT = 0.5
 #: A concept found in another sentence of the same line (one list item, one paragraph line) counts this much.
 LINE_CREDIT = 0.8
 MAX_ANSWER_CHARS = 300
+#: The best passages searched for an enumeration of what a list question asks for.
+VALUE_PASSAGES = 8
+#: ... and every passage of the best few pages (a header's "Directives" list).
+VALUE_PAGES = 2
 #: When a question names several schools, each one's sentence gets a share of the length, at least this.
 MIN_SHARED_CHARS = 150
 #: A second sentence from elsewhere joins the answer only when it scores nearly as well as the first.
@@ -38,10 +46,7 @@ ITEM_MARK = "• "
 _CLAUSE_BREAK = re.compile(r"[;:,()\[\]–—]|\s-\s|\b(?:but|however|whereas|although|though|while|mais|cependant|"
                            r"toutefois|tandis|bien que|alors que)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-NEGATION_CUES = word_set("""
-not no never none neither without cannot nobody nothing
-pas jamais aucun aucune sans ni non nullement
-""")
+NEGATION_CUES = words("negation_cues")
 # Phrases with a negation word that negate nothing ("not only ... but also").
 _NOT_NEGATING = re.compile(r"\b(?:not only|not least|no later than|no doubt|non seulement|pas seulement|"
                            r"sans doute|non plus)\b", re.IGNORECASE)
@@ -92,6 +97,7 @@ class ScoredSentence:
     features: dict[str, float] = field(default_factory=dict)  # what the sentence ranker scored
     strict_coverage: float = 0.0  # coverage by the sentence, its heading and title alone
     in_heading: frozenset[int] = frozenset()  # concepts found in the heading or title
+    in_line: frozenset[int] = frozenset()  # concepts found in another sentence of the same line
     spans: list[tuple[int, int]] = field(default_factory=list)  # where matches and typed answers are
 
     @property
@@ -283,6 +289,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
         keys_found=keys_found, code=code, rarity_found=rarity / total_idf, relevance=rank, spans=sorted(spans + type_spans),
         features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
+        in_line=frozenset(same_line - matched),
     )
 
 
@@ -293,7 +300,8 @@ def _supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concept
     answerability model's to judge, from the sentence's signals."""
     if not sentence.keys_found:
         return False
-    if not any(concepts[index].concept.role != "light" for index in sentence.matched):
+    # A telling word of the question in the sentence, or in its line ("Bold font weight. Same as 700.").
+    if not any(concepts[index].concept.role != "light" for index in sentence.matched | sentence.in_line):
         return False
     return sentence.has_type or question.hard_type is None
 
@@ -318,9 +326,56 @@ def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hit
     if not concepts or not hits:
         return _none(hits)
     sentences = score_sentences(question, concepts, hits, relevance, ranker)
-    if question.kind == "list":
+    if question.kind == "list" and question.list_of_organisations:
         return compose_list(question, concepts, sentences) or _none(hits)
+    if question.kind == "list":
+        # Values one passage enumerates; when none does, the best sentence still answers.
+        return (compose_values(question, concepts, sentences, hits)
+                or compose_fact(question, concepts, sentences) or _none(hits))
     return compose_fact(question, concepts, sentences) or _none(hits)
+
+
+def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                   sentences: Sequence[ScoredSentence], hits: Sequence[Hit]) -> Composition | None:
+    """The values one of the best passages enumerates ("visible, hidden and collapse"), each cited,
+    when that passage is about what the question lists (its noun in the heading or the lead-in)."""
+    best_by_passage: dict[str, ScoredSentence] = {}
+    for sentence in sentences:
+        kept = best_by_passage.get(sentence.hit.passage_id)
+        if kept is None or sentence.score > kept.score:
+            best_by_passage[sentence.hit.passage_id] = sentence
+    # The passages in the retrieval stage's order: the best pages first, whose list the question asks for.
+    ranked = sorted(best_by_passage.values(), key=lambda s: -s.relevance)
+    best_pages = list(dict.fromkeys(s.hit.doc_id for s in ranked))[:VALUE_PAGES]
+    choices = []
+    for rank, sentence in enumerate(ranked):
+        if rank >= VALUE_PASSAGES and sentence.hit.doc_id not in best_pages:
+            continue
+        values = enumerated_values(sentence.hit.text)
+        if len(values) >= MIN_VALUES:
+            # The line just before the values introduces them ("The following keywords are allowed:").
+            lead = sentence.hit.text[:values[0].start].rstrip("\n").rsplit("\n", 1)[-1]
+            noun = question.list_noun or ""
+            named = (0 if _mentions(noun, sentence.hit.heading, sentence.hit.lang)
+                     else 1 if _mentions(noun, lead, sentence.hit.lang) else 2)
+            choices.append((named, rank, sentence, values))
+    if not choices:
+        return None
+    _, _, sentence, values = min(choices, key=lambda choice: choice[:2])
+    citations = [sentence.hit]
+    items = [AnswerItem(label=value.label, citations=[1]) for value in values]
+    labels = [value.label for value in values]
+    conjunction = " et " if question.lang == "fr" else " and "
+    text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + conjunction + labels[-1]
+    evidence = {sentence.hit.passage_id: [(value.start, value.end) for value in values]}
+    signals = fact_signals(question, concepts, sentence, ranked)
+    return Composition("list", f"{_capitalised(text)} [1]", items, citations, evidence, signals)
+
+
+def _mentions(noun: str, text: str, lang: str) -> bool:
+    """True when `text` holds the noun (analysed: "values" finds "Value")."""
+    wanted = {term for field in ANALYSED for term in analyse(noun, field)}
+    return bool(wanted) and any(term in wanted for term, _, _ in analysed(text, lang))
 
 
 def _none(hits: Sequence[Hit]) -> Composition:
@@ -370,6 +425,7 @@ def list_signals(chosen: Sequence[ScoredSentence]) -> dict[str, float]:
         "relevance": max((s.relevance for s in chosen), default=0.0),
         "code": 0.0,
         "agreement": min(1.0, (len(chosen) - 1) / 4),
+        "rarest": 1.0,
     }
 
 
@@ -392,9 +448,9 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     if not supporting:
         return None
     if len(question.entities) > 1:
-        return _per_entity(question, supporting)
+        return _per_entity(question, concepts, supporting)
     first = supporting[0]
-    signals = fact_signals(question, first, supporting)
+    signals = fact_signals(question, concepts, first, supporting)
     if _opens_enumeration(first, sentences) and question.answer_type is None and not question.yes_no:
         enumeration = _enumeration(first, sentences)
         if enumeration:
@@ -418,12 +474,17 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     return Composition("fact", " ".join(pieces), [], citations, _evidence(parts), signals)
 
 
-def fact_signals(question: QuestionAnalysis, best: ScoredSentence, supporting: Sequence[ScoredSentence],
-                 ) -> dict[str, float]:
+def fact_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], best: ScoredSentence,
+                 supporting: Sequence[ScoredSentence]) -> dict[str, float]:
     """What the answerability model reads of a fact answer: how much of the question its sentence
     holds, whether it shows the kind of value asked for, how its passage ranked, and agreement."""
     same_page = sum(1 for s in supporting[1:6] if s.hit.doc_id == best.hit.doc_id)
+    found = best.matched | best.in_context
+    telling = [index for index, weighted in enumerate(concepts) if weighted.concept.role != "light"]
+    rarest = sorted(telling, key=lambda index: -concepts[index].idf)
     return {
+        # The question's two rarest words: an answer that lacks them is usually about something else.
+        "rarest": sum(1.0 for index in rarest[:2] if index in found) / max(1, min(2, len(rarest))),
         "coverage": best.coverage,
         "rarity": best.rarity_found,
         "own": len(best.matched) / max(1, len(best.matched | best.in_context)),
@@ -443,7 +504,8 @@ def _evidence(sentences: Sequence[ScoredSentence]) -> dict[str, list[tuple[int, 
     return {passage: sorted(set(spans)) for passage, spans in evidence.items()}
 
 
-def _per_entity(question: QuestionAnalysis, supporting: Sequence[ScoredSentence]) -> Composition:
+def _per_entity(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                supporting: Sequence[ScoredSentence]) -> Composition:
     """"Do ESME and ISA require...": the best supporting sentence of each school named, in turn."""
     chosen = [next(s for s in supporting if s.hit.school == name) for name in question.entities
               if any(s.hit.school == name for s in supporting)]
@@ -451,7 +513,7 @@ def _per_entity(question: QuestionAnalysis, supporting: Sequence[ScoredSentence]
     citations: list[Hit] = []
     pieces = [f"{_clip(sentence, limit)} [{_cite(citations, sentence.hit)}]" for sentence in chosen]
     return Composition("fact", " ".join(pieces), [], citations, _evidence(chosen),
-                       fact_signals(question, chosen[0], supporting))
+                       fact_signals(question, concepts, chosen[0], supporting))
 
 
 def _second_sentence(first: ScoredSentence, ranked: Sequence[ScoredSentence], supporting: set[int], used: int,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 #: The signals a composed answer is judged on (see kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
-FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "unknown")
+FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "unknown")
 
 
 #: What the sentence ranker reads of each sentence (see kb.compose._score): coverage of the question's

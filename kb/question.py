@@ -11,6 +11,7 @@ from typing import Literal
 from kb.analysis import analyse
 from kb.glossary import Glossary
 from kb.language import detect_language
+from kb.wordlists import words
 
 Kind = Literal["list", "fact"]
 Role = Literal["content", "light", "place", "name", "number"]
@@ -34,77 +35,38 @@ def fold(text: str) -> str:
     return "".join(folded)
 
 
-# Words that carry the question's form, not its topic (analysis removes the usual stop words too).
-QUESTION_WORDS = word_set("""
-which what who whom whose where when why how many much does do did is are was were be been being
-has had can could should would will shall may might the a an of to in on at for with by from about
-into there their its it this that these those and or any some since long often kind type tell me
-please list name give us i you they them he she his her than as if so such per also ever still
-don doesn didn isn aren wasn weren cannot can't won haven hasn
-quel quelle quels quelles qui que quoi qu où ou quand comment combien pourquoi est sont ce ces cet
-cette le la les l un une des du de d à au aux en dans par pour sur avec et il elle ils elles on se
-s y a ont peut peuvent t-il t-elle t-on-il est-ce depuis
-""")
-# Verbs that say little about the topic: kept, but they weigh little and a list item may lack them.
-LIGHT_WORDS = word_set("""
-have hold holds held get gets got make makes made take takes took give gives gave do put keep
-possess boast boasts part offer offers offered provide provides provided go goes went come comes
-fait faire font avoir tenir détient détenir possède posséder propose proposent offre offrent va vont
-rend rendent rendre
-""")
-LOCATION_PREPOSITIONS = frozenset({"in", "within", "across", "near", "en", "au", "aux", "dans"})
-YES_NO_OPENERS = word_set("""
-is are was were does do did can could must should has have had will would may est-ce peut-on
-faut-il y existe-t-il
-""")
-NEGATION_WORDS = frozenset({"not", "no", "never", "without", "pas", "jamais", "aucun", "aucune", "sans"})
-
-# Nouns that ask for the corpus's own organisations ("which schools ..."). University-like nouns ask
-# for them only when the corpus's organisations are themselves named so (else: partner universities).
-SCHOOL_NOUNS = word_set("""
-school schools institution institutions establishment establishments institute institutes
-école écoles ecole ecoles établissement établissements etablissement etablissements institut
-instituts grande grandes
-""")
-UNIVERSITY_NOUNS = word_set("""
-university universities college colleges université universités universite universites
-""")
-# Words naming a kind of organisation: never a distinctive short name for one.
-ORGANISATION_WORDS = SCHOOL_NOUNS | UNIVERSITY_NOUNS | word_set("""
-the of de du des la le l and et engineering engineers ingénieurs ingenieurs national nationale
-supérieure superieure higher polytechnic polytechnique technology technologie business
-mines centrale telecom télécom polytech arts métiers metiers
-""")
+# The per-language word lists (kb/data/lang/*.toml), both languages at once: a question may mix them.
+QUESTION_WORDS = words("question_words")
+LIGHT_WORDS = words("light_words")
+LOCATION_PREPOSITIONS = words("location_prepositions")
+YES_NO_OPENERS = words("yes_no_openers")
+NEGATION_WORDS = words("negation_cues")
+ORGANISATION_WORDS = words("organisation_name_words") | words("generic_organisation_nouns") | words(
+    "organisation_nouns")
 
 _GENERIC = frozenset(fold(word) for word in ORGANISATION_WORDS)
-_NAME_LINKS = frozenset({"de", "du", "des", "d", "of", "the", "la", "le", "les", "and", "et", "for"})
+_GENERIC_ORGANISATION_NOUNS = frozenset(fold(word) for word in words("generic_organisation_nouns"))
+_ORGANISATION_NOUNS = _GENERIC_ORGANISATION_NOUNS | frozenset(fold(word) for word in words("organisation_nouns"))
+_NOT_OWN = frozenset(fold(word) for word in words("not_own_organisation_adjectives"))
+_NAME_LINKS = words("name_links")
 _TOKEN = re.compile(r"[^\W_]+(?:[-+&][^\W_]+)*\+?")
 _ELISIONS = frozenset({"s", "l", "d", "j", "m", "n", "t", "qu", "c"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]*[A-Z0-9]$")
 _NUMBER = re.compile(r"\d")
-_FRENCH_HINTS = word_set("""
-quel quelle quels quelles combien comment pourquoi où quand qui est sont les des du une le la à au
-aux pour avec dans depuis est-ce sur école écoles étudiants peut faut
-""")
-_ENGLISH_HINTS = word_set("""
-which what how who where when why does do is are the of for with since have has can must any
-schools students in at
-""")
+_FRENCH_HINTS = words("language_hints", "fr")
+_ENGLISH_HINTS = words("language_hints", "en")
 
-_ORG_NOUN_ALTERNATION = "|".join(sorted((re.escape(w) for w in SCHOOL_NOUNS | UNIVERSITY_NOUNS),
-                                        key=len, reverse=True))
-_LIST_PATTERNS = (
-    # "Which schools ...", "In which engineering schools ...", "What French schools ..."
-    re.compile(rf"^(?:(?:in|at|for|from|of)\s+)?(?:which|what)\s+(?:of\s+the\s+)?(?:(?P<adj>[\w'-]+)\s+)?"
-               rf"(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:that|which|who))?\s*", re.IGNORECASE),
-    # "List the schools that ...", "Name all schools which ..."
-    re.compile(rf"^(?:list|name|show)\s+(?:all\s+)?(?:the\s+)?(?:(?P<adj>[\w'-]+)\s+)?"
-               rf"(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:that|which|who))?\s*", re.IGNORECASE),
-    # "Quelles écoles ...", "Dans quels établissements ...", "Quelles sont les écoles qui ..."
-    re.compile(rf"^(?:(?:dans|à|a|pour|chez|de)\s+)?(?:quels|quelles|quel|quelle)\s+(?:sont\s+les\s+)?"
-               rf"(?:(?P<adj>[\w'-]+)\s+)?(?P<noun>{_ORG_NOUN_ALTERNATION})\b(?:\s+(?:qui|que|qu'|où))?\s*",
-               re.IGNORECASE),
-)
+# A list question: "which/what/quels/quelles + a plural noun", "what are the X", "list the X".
+_LIST_OPENING = re.compile(
+    r"^(?:(?:in|at|for|from|of|with|dans|à|a|pour|chez|de|parmi)\s+)?"
+    r"(?:(?P<wh>which|what|quels|quelles)\s+(?:(?:of\s+the|are\s+the|sont\s+les)\s+)?"
+    r"|(?:list|name|show|give\s+me|citez|liste[rz]?)\s+(?:all\s+|tous\s+|toutes\s+)?(?:the\s+|les\s+)?)",
+    re.IGNORECASE)
+#: English words ending in "s" that are not plurals.
+_SINGULAR_S = re.compile(r"(?:ss|us|is|ics)$")
+#: Words a noun phrase of a list question may hold before its noun ("which two schools").
+_NOUN_PHRASE_WORDS = 3
+
 #: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
 _CLAUSE_START = r"(?:^|[,;:—–?]\s*|\s-\s)"
 _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
@@ -179,6 +141,8 @@ class QuestionAnalysis:
     negated: bool = False
     predicate: str | None = None  # list questions: what the organisations share, as asked
     plural: bool = True  # list questions: whether the organisation noun was plural
+    list_noun: str | None = None  # list questions: what is listed ("values", "schools")
+    list_of_organisations: bool = False  # list questions: the organisations of the index are listed
 
     @property
     def hard_type(self) -> AnswerType | None:
@@ -405,29 +369,61 @@ def _join_capitalised_runs(concepts: list[Concept], text: str) -> None:
         index += 1
 
 
-def _list_form(
-    text: str, entities_named: bool, entities: Sequence[KnownEntity],
-) -> tuple[str, bool, int] | None:
-    """(predicate, plural, end of the wh-phrase) when the question asks which organisations share something."""
-    if entities_named:
-        return None
+@dataclass(frozen=True)
+class ListForm:
+    """What a list question asks for: its noun, the property shared, and where the wh-phrase ends."""
+
+    noun: str
+    predicate: str
+    plural: bool
+    end: int
+    organisations: bool  # the noun asks for the knowledge base's organisations ("which schools...")
+
+
+def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity]) -> ListForm | None:
+    """The list question's form when `text` asks which things (plural) share a property."""
     stripped = text.strip()
-    for pattern in _LIST_PATTERNS:
-        match = pattern.match(stripped)
-        if not match:
-            continue
-        noun = match.group("noun").lower()
-        adjective = (match.group("adj") or "").lower()
-        if adjective in {"partner", "partenaires", "partenaire", "foreign", "étrangères", "etrangeres"}:
-            return None
-        if fold(noun) in {fold(word) for word in UNIVERSITY_NOUNS}:
-            stem = fold(noun)[:6]
-            if not any(stem in fold(variant) for entity in entities for variant in entity.variants):
-                return None
-        predicate = stripped[match.end():].rstrip(" ?？!.").strip()
-        plural = noun.endswith(("s", "x"))
-        return predicate, plural, len(text) - len(text.lstrip()) + match.end()
-    return None
+    opening = _LIST_OPENING.match(stripped)
+    if not opening:
+        return None
+    french = (opening.group("wh") or "").lower() in ("quels", "quelles") or not opening.group("wh") and bool(
+        re.match(r"(?:citez|liste)", stripped, re.IGNORECASE))
+    noun: _Token | None = None
+    adjective = ""
+    for token in _tokens(stripped[opening.end():])[:_NOUN_PHRASE_WORDS]:
+        word = token.text
+        if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
+            break
+        folded = fold(word)
+        plural = french or (word.islower() and len(word) >= 4 and folded.endswith("s")
+                            and not _SINGULAR_S.search(folded))
+        # "Which school has...": one of the knowledge base's organisations is asked for, a list of one.
+        if plural or folded in _ORGANISATION_NOUNS:
+            noun = token
+            break
+        adjective = folded
+    if noun is None:
+        return None
+    end = opening.end() + noun.end
+    folded = fold(noun.text)
+    organisations = (not entities_named and folded in _ORGANISATION_NOUNS and adjective not in _NOT_OWN
+                     and _names_organisations(folded, entities))
+    plural = french and (opening.group("wh") or "").lower() in ("quels", "quelles") or (
+        not french and folded.endswith("s") and not _SINGULAR_S.search(folded))
+    if not plural and not organisations:
+        return None
+    predicate = re.sub(r"^(?:that|which|who|qui|que|qu['’]|où)\s+", "", stripped[end:].strip(), flags=re.IGNORECASE)
+    offset = len(text) - len(text.lstrip())
+    return ListForm(noun.text, predicate.rstrip(" ?？!.").strip(), plural, offset + end, organisations)
+
+
+def _names_organisations(noun: str, entities: Sequence[KnownEntity]) -> bool:
+    """True when the noun asks for the index's organisations: a generic organisation noun, or one the
+    organisations' own names use ("universities" where they are universities)."""
+    if noun in _GENERIC_ORGANISATION_NOUNS:
+        return len(entities) >= 2
+    stem = noun[:6]
+    return any(stem in fold(variant) for entity in entities for variant in entity.variants)
 
 
 def _answer_type(text: str, kind: Kind) -> AnswerType | None:
@@ -459,12 +455,13 @@ def analyse_question(
     list_form = _list_form(text, bool(entities), known_entities)
     kind: Kind = "list" if list_form else "fact"
     skip = [(start, end) for start, end, _ in spans]
-    if list_form:
+    if list_form and list_form.organisations:
         # "Which schools": the organisation noun is the answer's type, not a property to look for.
-        skip.append((0, list_form[2]))
+        skip.append((0, list_form.end))
     concepts = _concepts(text, lang, skip, glossary)
     tokens = _tokens(text)
-    answer_type = _answer_type(text, kind)
+    # A list of organisations names them; values and facts may be asked for by "which X" too.
+    answer_type = _answer_type(text, "list" if list_form and list_form.organisations else "fact")
     type_words = TYPE_WORDS.get(answer_type or "", frozenset())
     concepts = [concept for concept in concepts if fold(concept.text) not in {fold(w) for w in type_words}]
     return QuestionAnalysis(
@@ -478,6 +475,8 @@ def analyse_question(
         yes_no=_is_yes_no(text, tokens),
         negated=any(token.text.lower() in NEGATION_WORDS for token in tokens)
         or bool(re.search(r"n['’]t\b", text, re.IGNORECASE)),
-        predicate=list_form[0] if list_form else None,
-        plural=list_form[1] if list_form else True,
+        predicate=list_form.predicate if list_form else None,
+        plural=list_form.plural if list_form else True,
+        list_noun=list_form.noun if list_form else None,
+        list_of_organisations=bool(list_form and list_form.organisations),
     )

@@ -19,6 +19,9 @@ from kb.store import IndexStore, StoreQuery, TermAlternative, TermGroup
 #: Passages the store is asked for on a fact question, re-ranked here; the first FACT_CANDIDATES are read.
 FACT_POOL = 40
 FACT_CANDIDATES = 12
+#: The best pages whose every passage is read too (up to MAX_PAGE_PASSAGES each).
+BEST_PAGES = 2
+MAX_PAGE_PASSAGES = 60
 #: How a passage's relevance is judged after retrieval: the store's BM25 (relative to the best),
 #: how much of the question's rarity the passage, its headings and title hold, and how squarely its
 #: page's title names what is asked (a title matched by rare question words, and little else).
@@ -51,8 +54,6 @@ MIN_WEIGHT = 0.35
 #: fewer than a few passages in a hundred already counts fully.
 RARITY_SCALE = 1.6
 LIGHT_WEIGHT = 0.2
-#: A place the knowledge base never mentions cannot be checked in a fact ("partners in the United States").
-UNSEEN_PLACE_WEIGHT = 0.0
 
 _catalogues: weakref.WeakKeyDictionary[object, list[KnownEntity]] = weakref.WeakKeyDictionary()
 
@@ -104,16 +105,14 @@ def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glos
         key = concept.role == "name" or (concept.role == "place" and question.kind == "list")
         if concept.role == "light":
             weight = LIGHT_WEIGHT
-        elif concept.role == "place" and question.kind == "fact" and frequency == 0:
-            weight = UNSEEN_PLACE_WEIGHT
         weighted.append(WeightedConcept(concept, weight, expansions, key, frequency, idf))
     return weighted
 
 
 def unknown_names(concepts: Sequence[WeightedConcept]) -> list[str]:
-    """Names in the question that the index never mentions: it cannot know about them."""
+    """Names and places in the question that the index never mentions: it cannot know about them."""
     return [weighted.concept.text for weighted in concepts
-            if weighted.concept.role == "name" and weighted.document_frequency == 0]
+            if weighted.concept.role in ("name", "place") and weighted.document_frequency == 0]
 
 
 def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | None = None) -> StoreQuery:
@@ -174,11 +173,12 @@ def _thrifty(expansions: list[str], store: IndexStore) -> list[str]:
 
 def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[WeightedConcept]) -> Candidates:
     """The passages to read: restricted to the organisations the question names; bounded in number."""
-    restricted = question.kind == "list" or bool(question.entities)
+    organisations = question.kind == "list" and question.list_of_organisations
+    restricted = organisations or bool(question.entities)
     request = build_store_query(concepts, None if restricted else store)
     if request.is_empty():
         return Candidates([], {})
-    if question.kind == "list":
+    if organisations:
         # Only pages of an organisation can make a list item.
         request.schools = [entity.name for entity in known_entities(store)]
         request.limit = LIST_CANDIDATES
@@ -192,9 +192,38 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
         for group in request.groups:
             group.required = False
         found = store.search(request)
-    relevance = judge_relevance(found.hits, concepts)
-    ranked = sorted(found.hits, key=lambda hit: -relevance[hit.passage_id])[:FACT_CANDIDATES]
-    return Candidates(ranked, found.matched_terms, relevance)
+    hits = found.hits
+    if question.kind == "list":
+        # A list of values may stand in any passage of the best pages (a header's "Directives").
+        hits = _with_best_pages(store, hits, judge_relevance(hits, concepts))
+    relevance = judge_relevance(hits, concepts)
+    ranked = sorted(hits, key=lambda hit: -relevance[hit.passage_id])
+    # A list of values may stand in any passage of the best pages; a fact's sentence is in the first few.
+    return Candidates(ranked if question.kind == "list" else ranked[:FACT_CANDIDATES], found.matched_terms,
+                      relevance)
+
+
+def _with_best_pages(store: IndexStore, hits: list[Hit], relevance: dict[str, float]) -> list[Hit]:
+    """The hits and every other passage of the best pages: once the page is found, its answer may sit in
+    a passage whose own words the question does not share (the "Directives" list of a header's page)."""
+    pages: list[str] = []
+    for hit in sorted(hits, key=lambda hit: -relevance[hit.passage_id]):
+        if hit.doc_id not in pages:
+            pages.append(hit.doc_id)
+        if len(pages) == BEST_PAGES:
+            break
+    seen = {hit.passage_id for hit in hits}
+    extra = []
+    for doc_id in pages:
+        found = store.document(doc_id)
+        if found is None:
+            continue
+        document, passages = found
+        for passage in passages[:MAX_PAGE_PASSAGES]:
+            if passage.passage_id not in seen:
+                passage.title, passage.school = document.title, document.school
+                extra.append(passage)
+    return hits + extra
 
 
 def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept]) -> dict[str, float]:

@@ -8,7 +8,7 @@ from kb.glossary import load_glossary
 from kb.question import KnownEntity, analyse_question, entity_catalogue, question_language
 
 SCHOOLS = ["Northbridge Institute of Technology", "EILA", "Harbour School of Engineering",
-           "Mines de Castelnau", "Kestrel Polytechnic", "ISA Lille", "ENSTA"]
+           "Institut de Castelnau", "Kestrel Polytechnic", "ISA Lille", "ENSTA"]
 TITLES = [("École d'Ingénieurs du Littoral Atlantique (EILA)", "EILA"), ("ENSTA Paris - News", "ENSTA"),
           ("Study abroad", "Northbridge Institute of Technology"), ("FAQ (MBA)", None)]
 ENTITIES = entity_catalogue(SCHOOLS, TITLES)
@@ -31,8 +31,8 @@ def test_variants_come_from_school_names_and_titles():
     assert "Northbridge" in variants("Northbridge Institute of Technology")
     assert "NIT" in variants("Northbridge Institute of Technology")
     assert "ISA" in variants("ISA Lille")
-    assert "Castelnau" in variants("Mines de Castelnau")
-    assert "Mines" not in variants("Mines de Castelnau")  # a kind of school, not a name
+    assert "Castelnau" in variants("Institut de Castelnau")
+    assert "Institut" not in variants("Institut de Castelnau")  # a kind of organisation, not a name
     assert "École d'Ingénieurs du Littoral Atlantique" in variants("EILA")
     assert "ENSTA Paris" in variants("ENSTA")
     assert all("MBA" not in entity.variants for entity in ENTITIES)  # titles of pages without a school
@@ -70,11 +70,18 @@ def test_questions_about_which_schools_are_lists(question):
 
 
 @pytest.mark.parametrize("question", [
-    "How many partner universities does Harbour have?",
     "Which universities does Northbridge have research contacts with?",  # names a school: about it
     "Which partner universities are in Canada?",  # partners are not the corpus's organisations
     "Quelles universités canadiennes accueillent des étudiants ?",
     "Which schools does Kestrel work with?",  # names a school
+])
+def test_lists_of_other_things_than_the_organisations_are_lists_of_values(question):
+    analysis = analyse(question)
+    assert analysis.kind == "list" and not analysis.list_of_organisations
+
+
+@pytest.mark.parametrize("question", [
+    "How many partner universities does Harbour have?",
     "Is a semester abroad mandatory at Harbour?",
 ])
 def test_other_questions_are_facts(question):
@@ -83,8 +90,8 @@ def test_other_questions_are_facts(question):
 
 def test_university_questions_are_lists_when_the_corpus_organisations_are_universities():
     entities = entity_catalogue(["Lakeside University", "Hillcrest University"], [])
-    assert analyse("Which universities require a semester abroad?", entities).kind == "list"
-    assert analyse("Which universities require a semester abroad?").kind == "fact"
+    assert analyse("Which universities require a semester abroad?", entities).list_of_organisations
+    assert not analyse("Which universities require a semester abroad?").list_of_organisations
 
 
 def test_list_predicate_and_number():
@@ -201,5 +208,5 @@ def test_operator_like_text_is_plain_text(text):
 def test_plain_data_in_plain_data_out():
     analysis = analyse_question("Which schools require a semester abroad at X?", [KnownEntity("X", ("X",))])
     assert analysis.entities == ["X"]
-    assert analysis.kind == "fact"  # it names an organisation: it asks about that one
+    assert not analysis.list_of_organisations  # it names an organisation: it asks about that one
     assert analyse_question("Which schools require a semester abroad?").kind == "list"

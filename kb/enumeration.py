@@ -1,0 +1,94 @@
+"""Values a passage enumerates: the heads of its list items, the key cells of its table rows, or the
+names of a comma-separated run ("Which values can visibility take?" -> visible, hidden, collapse)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ITEM_MARK = "•"
+#: A list item this short is a value (a term of a definition list, a keyword); longer ones describe.
+MAX_VALUE_WORDS = 5
+MAX_VALUE_CHARS = 48
+#: A run of at least this many values makes an enumeration.
+MIN_VALUES = 2
+_HEAD_SEPARATOR = re.compile(r"\s*(?::\s|\s[-–—]\s)")
+_NUMERIC = re.compile(r"^[\d\s.,%+-]*$")
+_COMMA_RUN = re.compile(r"[A-ZÀ-Ý][\w&+.'-]*(?:\s+[\w&+.'-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.'-]*"
+                        r"(?:\s+[\w&+.'-]+){0,3}){2,}(?:,?\s+(?:and|et|or|ou)\s+[\w&+.'-]+(?:\s+[\w&+.'-]+){0,3})?")
+
+
+@dataclass(frozen=True)
+class Value:
+    """One enumerated value and where it stands in the passage text."""
+
+    label: str
+    start: int
+    end: int  # end of the value's line (or of the value, in a run): the evidence for it
+
+
+def _is_value(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= MAX_VALUE_WORDS and len(text) <= MAX_VALUE_CHARS and not text.endswith((".", ":"))
+
+
+def enumerated_values(text: str) -> list[Value]:
+    """The values the passage enumerates, in order: list items' heads first, then table rows, then a
+    comma-separated run of names; empty when the passage enumerates fewer than MIN_VALUES."""
+    for finder in (_item_values, _table_values, _run_values):
+        values = finder(text)
+        if len(values) >= MIN_VALUES:
+            return values
+    return []
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    found, offset = [], 0
+    for line in text.split("\n"):
+        found.append((offset, line))
+        offset += len(line) + 1
+    return found
+
+
+def _item_values(text: str) -> list[Value]:
+    values = []
+    for offset, line in _lines(text):
+        stripped = line.strip()
+        if not stripped.startswith(ITEM_MARK):
+            continue
+        body = stripped[len(ITEM_MARK):].strip()
+        head = _HEAD_SEPARATOR.split(body, maxsplit=1)[0].strip()
+        if _is_value(head):
+            start = offset + line.index(body)
+            values.append(Value(head, start, offset + len(line)))
+    return values
+
+
+def _table_values(text: str) -> list[Value]:
+    values = []
+    rows = [(offset, line) for offset, line in _lines(text) if line.count(" | ") >= 1]
+    for index, (offset, line) in enumerate(rows):
+        cells = [cell.strip() for cell in line.split(" | ")]
+        # The first cell that names something (not a number): the row's key.
+        key = next((cell for cell in cells if cell and not _NUMERIC.match(cell)), None)
+        if index == 0 and len(rows) > 2:
+            continue  # a header row ("Value | State | Description")
+        if key and _is_value(key):
+            values.append(Value(key, offset + line.index(key), offset + len(line)))
+    return values
+
+
+def _run_values(text: str) -> list[Value]:
+    match = _COMMA_RUN.search(text)
+    if not match:
+        return []
+    values = []
+    for part in re.finditer(r"[^,]+", match.group(0)):
+        label = re.sub(r"^\s*(?:and|et|or|ou)\s+", "", part.group(0)).strip()
+        label = re.split(r"\s+(?:and|et|or|ou)\s+", label)
+        for piece in label:
+            piece = piece.strip()
+            if piece and _is_value(piece):
+                start = match.start() + part.start() + part.group(0).find(piece)
+                values.append(Value(piece, start, start + len(piece)))
+    return values

@@ -1,0 +1,140 @@
+"""The mechanisms behind answers, on hand-made passages: list questions of any plural noun, values a
+passage enumerates, evidence offsets, identifiers' case, stop words, the answerability model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kb.compose import _capitalised, compose
+from kb.confidence import FEATURES, AnswerabilityModel, fit, load_model, parse_model
+from kb.enumeration import enumerated_values
+from kb.glossary import load_glossary
+from kb.matching import WeightedConcept
+from kb.models import Hit
+from kb.question import analyse_question
+
+GLOSSARY = load_glossary()
+
+
+def hit(text, heading="", title="Page", source="page.md", passage_id=None, lang="en"):
+    return Hit(doc_id=f"doc-{source}", passage_id=passage_id or f"p-{abs(hash((text, heading)))}", source=source,
+               title=title, school=None, lang=lang, text=text, heading=heading, position=1, score=1.0)
+
+
+def compose_for(question, hits):
+    analysis = analyse_question(question, [], GLOSSARY)
+    concepts = [WeightedConcept(concept, 1.0, [], concept.role == "name", 1, idf=5.0)
+                for concept in analysis.concepts]
+    relevance = {h.passage_id: 1.0 - index / 10 for index, h in enumerate(hits)}
+    return analysis, compose(analysis, concepts, hits, relevance)
+
+
+# -- list questions -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "noun"), [
+    ("Which plans include SAML SSO?", "plans"),
+    ("What values can the CSS visibility property take?", "values"),
+    ("Which directives does the X-Frame-Options header accept?", "directives"),
+    ("Quelles valeurs peut prendre l'attribut SameSite ?", "valeurs"),
+    ("List the file formats you can import", "formats"),
+])
+def test_a_list_question_is_which_or_what_and_any_plural_noun(question, noun):
+    analysis = analyse_question(question)
+    assert analysis.kind == "list"
+    assert analysis.list_noun == noun
+
+
+@pytest.mark.parametrize("question", [
+    "What status code should a page return when it is gone?",  # "status" is not a plural
+    "Quel attribut ajouter à un élément details ?",  # singular: one thing is asked for
+    "What does splice() return?",
+    "What numeric font-weight is the same as bold?",
+])
+def test_a_question_for_one_thing_is_a_fact(question):
+    assert analyse_question(question).kind == "fact"
+
+
+def test_values_one_passage_enumerates_are_the_items_each_cited():
+    values = hit("• visible\n• The element box is visible.\n• hidden\n• The element box is invisible.\n"
+                 "• collapse\n• Rows or columns are hidden.", heading="Syntax > Values", title="visibility",
+                 source="css/visibility.md")
+    other = hit("The visibility property shows or hides an element without changing the layout.",
+                title="visibility", source="css/visibility.md")
+    _, composed = compose_for("What values can the visibility property take?", [other, values])
+    assert composed.kind == "list"
+    assert [item.label for item in composed.items] == ["visible", "hidden", "collapse"]
+    assert composed.citations[0].passage_id == values.passage_id
+    spans = composed.evidence[values.passage_id]
+    assert [values.text[start:end].split("\n")[0].lstrip("• ") for start, end in spans] == [
+        "visible", "hidden", "collapse"]
+
+
+def test_enumerations_are_found_in_items_tables_and_runs_of_names():
+    items = enumerated_values("Directives:\n• DENY\n• The page cannot be framed.\n• SAMEORIGIN: only the same origin.")
+    assert [v.label for v in items] == ["DENY", "SAMEORIGIN"]
+    table = enumerated_values("Value | State | Description\n0 | CONNECTING | Not yet open.\n1 | OPEN | Ready.\n"
+                              "2 | CLOSED | Closed.")
+    assert [v.label for v in table] == ["CONNECTING", "OPEN", "CLOSED"]
+    run = enumerated_values("It takes part in large conferences (NAFSA, APAIE, EAIE) every year.")
+    assert [v.label for v in run] == ["NAFSA", "APAIE", "EAIE"]
+    assert enumerated_values("One plain sentence, with a comma.") == []
+
+
+# -- facts: evidence, neighbours, case ----------------------------------------------------------------
+
+def test_evidence_offsets_point_at_the_sentence_that_holds_the_answer():
+    passage = hit("The rows attribute sets the height of the control. If it is left out, the textarea shows "
+                  "2 lines of text. Browsers may differ.", title="<textarea>", source="textarea.md")
+    _, composed = compose_for("How many lines of text does a textarea show when rows is left out?", [passage])
+    assert composed.kind == "fact" and "2 lines" in composed.answer
+    [(start, end)] = [span for span in composed.evidence[passage.passage_id] if "2 lines" in passage.text[span[0]:span[1]]]
+    assert passage.text[start:end] == "If it is left out, the textarea shows 2 lines of text."
+
+
+def test_a_sentence_leans_on_the_rest_of_its_line():
+    # "Same as 700." holds the number, its line says what it is the same as.
+    passage = hit("• normal\n• Normal font weight. Same as 400.\n• bold\n• Bold font weight. Same as 700.",
+                  heading="Values", title="font-weight", source="font-weight.md")
+    _, composed = compose_for("What number is the bold font weight?", [passage])
+    assert "700" in composed.answer
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("console.log() prints a message", "console.log() prints a message"),
+    ("box-sizing sets how the size is computed", "box-sizing sets how the size is computed"),
+    ("a network of 87 partner universities", "A network of 87 partner universities"),
+])
+def test_identifiers_keep_their_case_and_plain_words_are_capitalised(text, shown):
+    assert _capitalised(text) == shown
+
+
+def test_stop_words_of_the_question_s_language_are_not_concepts():
+    analysis = analyse_question("What status code is returned because of a court order?")
+    assert [concept.text for concept in analysis.concepts] == ["status", "code", "returned", "court", "order"]
+
+
+# -- answerability ----------------------------------------------------------------------------------
+
+def test_the_shipped_model_reads_every_signal_and_gives_probabilities():
+    model = load_model()
+    assert set(model.weights) == set(FEATURES)
+    assert 0.0 <= model.threshold <= 1.0
+    weak = {name: 0.0 for name in FEATURES}
+    strong = {**weak, "coverage": 1.0, "rarity": 1.0, "relevance": 1.0, "rarest": 1.0}
+    assert 0.0 < model.probability(weak) < model.probability(strong) < 1.0
+
+
+def test_fitting_recovers_a_relation_between_a_signal_and_being_right():
+    rows = [({"coverage": x / 20}, 1.0 if x >= 10 else 0.0) for x in range(21)] * 3
+    weights, bias = fit(rows, l2=1e-4)
+    model = AnswerabilityModel(weights, bias, 0.5)
+    assert model.probability({"coverage": 0.9}) > 0.9
+    assert model.probability({"coverage": 0.1}) < 0.1
+    assert math.isclose(model.probability({"coverage": 0.5}), 0.5, abs_tol=0.2)
+
+
+def test_a_malformed_model_file_is_refused_with_a_reason():
+    with pytest.raises(ValueError, match="malformed"):
+        parse_model('{"weights": {}}')
