@@ -91,10 +91,7 @@ class ScoredSentence:
     negated: bool
     has_type: bool
     keys_found: bool
-    code: bool = False  # a line of code or markup, not prose
-    rarity_found: float = 0.0  # share of the concepts' idf found here or around
-    relevance: float = 0.0  # the retrieval stage's judgement of the passage, 0..1
-    features: dict[str, float] = field(default_factory=dict)  # what the sentence ranker scored
+    features: dict[str, float] = field(default_factory=dict)  # what the sentence ranker scored (see _score)
     strict_coverage: float = 0.0  # coverage by the sentence, its heading and title alone
     in_heading: frozenset[int] = frozenset()  # concepts found in the heading or title
     in_line: frozenset[int] = frozenset()  # concepts found in another sentence of the same line
@@ -267,7 +264,6 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     close_pairs = sum(1 for (_, a), (_, b) in itertools.pairwise(sorted(first_span.items())) if abs(b - a) <= 40)
     adjacent = any(0 <= concept_start - type_end <= 3 or 0 <= type_start - concept_end <= 3
                    for type_start, type_end in type_spans for concept_start, concept_end in negatable)
-    code = looks_like_code(sentence)
     features = {
         "coverage": coverage,
         "own": sum(credits[index] * patterns[index].weight for index in matched) / total,
@@ -278,7 +274,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "enumerates": 1.0 if question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) else 0.0,
         "relevance": rank,
         "entity": 1.0 if any(name in fold(sentence) for name in entity_names) else 0.0,
-        "code": 1.0 if code else 0.0,
+        "code": 1.0 if looks_like_code(sentence) else 0.0,
         "lead": 1.0 if position == 0 and hit.position == 0 else 0.0,
         "long": 1.0 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0,
         "short": 1.0 if len(sentence) < 25 else 0.0,
@@ -287,7 +283,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     return ScoredSentence(
         text=sentence, hit=hit, position=position, start=start, end=end, coverage=coverage, score=score,
         matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
-        keys_found=keys_found, code=code, rarity_found=rarity / total_idf, relevance=rank, spans=sorted(spans + type_spans),
+        keys_found=keys_found, spans=sorted(spans + type_spans),
         features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
         in_line=frozenset(same_line - matched),
     )
@@ -330,13 +326,13 @@ def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hit
         return compose_list(question, concepts, sentences) or _none(hits)
     if question.kind == "list":
         # Values one passage enumerates; when none does, the best sentence still answers.
-        return (compose_values(question, concepts, sentences, hits)
+        return (compose_values(question, concepts, sentences)
                 or compose_fact(question, concepts, sentences) or _none(hits))
     return compose_fact(question, concepts, sentences) or _none(hits)
 
 
 def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
-                   sentences: Sequence[ScoredSentence], hits: Sequence[Hit]) -> Composition | None:
+                   sentences: Sequence[ScoredSentence]) -> Composition | None:
     """The values one of the best passages enumerates ("visible, hidden and collapse"), each cited,
     when that passage is about what the question lists (its noun in the heading or the lead-in)."""
     best_by_passage: dict[str, ScoredSentence] = {}
@@ -345,7 +341,7 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
         if kept is None or sentence.score > kept.score:
             best_by_passage[sentence.hit.passage_id] = sentence
     # The passages in the retrieval stage's order: the best pages first, whose list the question asks for.
-    ranked = sorted(best_by_passage.values(), key=lambda s: -s.relevance)
+    ranked = sorted(best_by_passage.values(), key=lambda s: -s.features["relevance"])
     best_pages = list(dict.fromkeys(s.hit.doc_id for s in ranked))[:VALUE_PAGES]
     choices = []
     for rank, sentence in enumerate(ranked):
@@ -402,7 +398,7 @@ def compose_list(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         number = _cite(citations, sentence.hit)
         items.append(AnswerItem(label=sentence.hit.school or "", citations=[number]))
     return Composition("list", _list_sentence(question, items), items, citations, _evidence(chosen),
-                       list_signals(chosen))
+                       list_signals(question, concepts, chosen))
 
 
 def _cite(citations: list[Hit], hit: Hit) -> int:
@@ -413,20 +409,14 @@ def _cite(citations: list[Hit], hit: Hit) -> int:
     return len(citations)
 
 
-def list_signals(chosen: Sequence[ScoredSentence]) -> dict[str, float]:
-    """What the answerability model reads of a list answer: its items' support, as for a fact's sentence."""
-    count = len(chosen) or 1
-    return {
-        "coverage": sum(s.coverage for s in chosen) / count,
-        "rarity": sum(s.rarity_found for s in chosen) / count,
-        "own": sum(len(s.matched) / max(1, len(s.matched | s.in_context)) for s in chosen) / count,
-        "typed": 1.0,
-        "untyped": 0.0,
-        "relevance": max((s.relevance for s in chosen), default=0.0),
-        "code": 0.0,
-        "agreement": min(1.0, (len(chosen) - 1) / 4),
-        "rarest": 1.0,
-    }
+def list_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                 chosen: Sequence[ScoredSentence]) -> dict[str, float]:
+    """What the answerability model reads of a list of organisations: its items' signals, averaged,
+    and agreement measured by how many items there are."""
+    each = [fact_signals(question, concepts, sentence, chosen) for sentence in chosen]
+    signals = {name: sum(item[name] for item in each) / len(each) for name in each[0]}
+    signals["agreement"] = min(1.0, (len(chosen) - 1) / 4)
+    return signals
 
 
 def _list_sentence(question: QuestionAnalysis, items: list[AnswerItem]) -> str:
@@ -486,12 +476,12 @@ def fact_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         # The question's two rarest words: an answer that lacks them is usually about something else.
         "rarest": sum(1.0 for index in rarest[:2] if index in found) / max(1, min(2, len(rarest))),
         "coverage": best.coverage,
-        "rarity": best.rarity_found,
+        "rarity": best.features["rarity"],
         "own": len(best.matched) / max(1, len(best.matched | best.in_context)),
         "typed": 1.0 if question.answer_type is not None and best.has_type else 0.0,
         "untyped": 1.0 if question.answer_type is not None and not best.has_type else 0.0,
-        "relevance": best.relevance,
-        "code": 1.0 if best.code else 0.0,
+        "relevance": best.features["relevance"],
+        "code": best.features["code"],
         "agreement": same_page / 5,
     }
 

@@ -81,11 +81,6 @@ def sentence_spans(hit: Hit) -> tuple[tuple[int, int], ...]:
     return _spans(hit.text, hit.lang)
 
 
-def sentences_of(hit: Hit) -> tuple[str, ...]:
-    """The passage's sentences (pysbd; a line break always ends one)."""
-    return tuple(hit.text[start:end] for start, end in sentence_spans(hit))
-
-
 @lru_cache(maxsize=8192)
 def _spans(text: str, lang: str) -> tuple[tuple[int, int], ...]:
     spans = []
@@ -111,10 +106,10 @@ def _near_miss(word: str, typed: str) -> bool:
     prefix = len(os.path.commonprefix([word, typed]))
     if prefix >= COGNATE_PREFIX and prefix >= COGNATE_SHARE * min(len(word), len(typed)):
         return True
-    return within_one_edit(word, typed)
+    return _within_one_edit(word, typed)
 
 
-def within_one_edit(a: str, b: str) -> bool:
+def _within_one_edit(a: str, b: str) -> bool:
     """True when `a` and `b` differ by one insertion, deletion, substitution or swap."""
     if a == b or abs(len(a) - len(b)) > 1:
         return a == b

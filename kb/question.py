@@ -59,8 +59,8 @@ _ENGLISH_HINTS = words("language_hints", "en")
 # A list question: "which/what/quels/quelles + a plural noun", "what are the X", "list the X".
 _LIST_OPENING = re.compile(
     r"^(?:(?:in|at|for|from|of|with|dans|à|a|pour|chez|de|parmi)\s+)?"
-    r"(?:(?P<wh>which|what|quels|quelles)\s+(?:(?:of\s+the|are\s+the|sont\s+les)\s+)?"
-    r"|(?:list|name|show|give\s+me|citez|liste[rz]?)\s+(?:all\s+|tous\s+|toutes\s+)?(?:the\s+|les\s+)?)",
+    r"(?:(?P<wh>which|what|quels|quelles|quel|quelle)\s+(?:(?:of\s+the|are\s+the|sont\s+les|est\s+l['’]?)\s*)?"
+    r"|(?P<verb>list|name|show|give\s+me|citez|listez)\s+(?:all\s+|tous\s+|toutes\s+)?(?P<article>the\s+|les\s+)?)",
     re.IGNORECASE)
 #: English words ending in "s" that are not plurals.
 _SINGULAR_S = re.compile(r"(?:ss|us|is|ics)$")
@@ -381,40 +381,44 @@ class ListForm:
 
 
 def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity]) -> ListForm | None:
-    """The list question's form when `text` asks which things (plural) share a property."""
+    """The list question's form when `text` asks which things share a property: a plural noun, or a
+    noun for the knowledge base's organisations ("Which school has...": a list of one)."""
     stripped = text.strip()
     opening = _LIST_OPENING.match(stripped)
     if not opening:
         return None
-    french = (opening.group("wh") or "").lower() in ("quels", "quelles") or not opening.group("wh") and bool(
-        re.match(r"(?:citez|liste)", stripped, re.IGNORECASE))
+    wh = (opening.group("wh") or "").lower()
+    # French shows the number on the question word ("quels", "quelles") or the article ("citez les").
+    french = wh.startswith("quel") or (opening.group("verb") or "").lower() in ("citez", "listez")
+    french_plural = wh in ("quels", "quelles") or (opening.group("article") or "").lower().strip() == "les"
     noun: _Token | None = None
     adjective = ""
     for token in _tokens(stripped[opening.end():])[:_NOUN_PHRASE_WORDS]:
-        word = token.text
+        word, folded = token.text, fold(token.text)
         if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
             break
-        folded = fold(word)
-        plural = french or (word.islower() and len(word) >= 4 and folded.endswith("s")
-                            and not _SINGULAR_S.search(folded))
-        # "Which school has...": one of the knowledge base's organisations is asked for, a list of one.
-        if plural or folded in _ORGANISATION_NOUNS:
+        # French puts the noun first ("quelles universités canadiennes"), English last ("which partner universities").
+        if french or _english_plural(word) or folded in _ORGANISATION_NOUNS:
             noun = token
             break
         adjective = folded
     if noun is None:
         return None
-    end = opening.end() + noun.end
     folded = fold(noun.text)
+    plural = french_plural if french else _english_plural(noun.text)
     organisations = (not entities_named and folded in _ORGANISATION_NOUNS and adjective not in _NOT_OWN
                      and _names_organisations(folded, entities))
-    plural = french and (opening.group("wh") or "").lower() in ("quels", "quelles") or (
-        not french and folded.endswith("s") and not _SINGULAR_S.search(folded))
     if not plural and not organisations:
-        return None
+        return None  # "Quel attribut...", "What status code...": one thing is asked for, a fact
+    end = opening.end() + noun.end
     predicate = re.sub(r"^(?:that|which|who|qui|que|qu['’]|où)\s+", "", stripped[end:].strip(), flags=re.IGNORECASE)
     offset = len(text) - len(text.lstrip())
     return ListForm(noun.text, predicate.rstrip(" ?？!.").strip(), plural, offset + end, organisations)
+
+
+def _english_plural(word: str) -> bool:
+    """A lower-case word that reads as an English plural ("values", not "status" nor "CSS")."""
+    return word.islower() and len(word) >= 4 and word.endswith("s") and not _SINGULAR_S.search(fold(word))
 
 
 def _names_organisations(noun: str, entities: Sequence[KnownEntity]) -> bool:

@@ -193,44 +193,39 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
             group.required = False
         found = store.search(request)
     hits = found.hits
+    relevance = judge_relevance(hits, concepts)
     if question.kind == "list":
         # A list of values may stand in any passage of the best pages (a header's "Directives").
-        hits = _with_best_pages(store, hits, judge_relevance(hits, concepts))
-    relevance = judge_relevance(hits, concepts)
+        extra = _other_passages_of_best_pages(store, hits, relevance)
+        top = max((hit.score for hit in hits), default=0.0)
+        relevance.update(judge_relevance(extra, concepts, top))
+        hits = hits + extra
     ranked = sorted(hits, key=lambda hit: -relevance[hit.passage_id])
     # A list of values may stand in any passage of the best pages; a fact's sentence is in the first few.
     return Candidates(ranked if question.kind == "list" else ranked[:FACT_CANDIDATES], found.matched_terms,
                       relevance)
 
 
-def _with_best_pages(store: IndexStore, hits: list[Hit], relevance: dict[str, float]) -> list[Hit]:
-    """The hits and every other passage of the best pages: once the page is found, its answer may sit in
-    a passage whose own words the question does not share (the "Directives" list of a header's page)."""
-    pages: list[str] = []
-    for hit in sorted(hits, key=lambda hit: -relevance[hit.passage_id]):
-        if hit.doc_id not in pages:
-            pages.append(hit.doc_id)
-        if len(pages) == BEST_PAGES:
-            break
+def _other_passages_of_best_pages(store: IndexStore, hits: list[Hit], relevance: dict[str, float]) -> list[Hit]:
+    """The passages of the best pages that the store did not return: once the page is found, its
+    answer may sit in a passage whose own words the question does not share."""
+    pages = list(dict.fromkeys(hit.doc_id for hit in sorted(hits, key=lambda hit: -relevance[hit.passage_id])))
     seen = {hit.passage_id for hit in hits}
     extra = []
-    for doc_id in pages:
+    for doc_id in pages[:BEST_PAGES]:
         found = store.document(doc_id)
-        if found is None:
-            continue
-        document, passages = found
-        for passage in passages[:MAX_PAGE_PASSAGES]:
-            if passage.passage_id not in seen:
-                passage.title, passage.school = document.title, document.school
-                extra.append(passage)
-    return hits + extra
+        if found is not None:
+            extra += [passage for passage in found[1][:MAX_PAGE_PASSAGES] if passage.passage_id not in seen]
+    return extra
 
 
-def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept]) -> dict[str, float]:
-    """Each passage's relevance to the question (about 0..1), from RELEVANCE_WEIGHTS' measurements."""
+def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], top: float | None = None,
+                    ) -> dict[str, float]:
+    """Each passage's relevance to the question (about 0..1), from RELEVANCE_WEIGHTS' measurements;
+    BM25 counts relative to `top` (by default the best of `hits`)."""
     patterns = patterns_for(concepts)
     total_idf = sum(pattern.idf for pattern in patterns) or 1.0
-    top = max((hit.score for hit in hits), default=0.0) or 1.0
+    top = (top if top is not None else max((hit.score for hit in hits), default=0.0)) or 1.0
     relevance = {}
     for hit in hits:
         in_title = found_in(patterns, hit.title, hit.lang)
