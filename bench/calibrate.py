@@ -1,12 +1,16 @@
 """Fit kb's answer models on the development questions and draw their calibration on the held-out ones.
 
-    .venv/bin/python bench/calibrate.py          # fit, write kb/data/answerability.json and docs/calibration.png
+    .venv/bin/python bench/calibrate.py          # fit, write kb/data/answer_model.json and docs/calibration.png
 
-Two models, both logistic, both over general measurements (kb.confidence):
+Three models, all logistic, all over general measurements (kb.confidence), fitted in turn:
 
-1. the sentence ranker: which sentence of the retrieved passages holds the answer. A sentence is a
-   positive example when it (or its line) holds an expected answer string and comes from an expected page;
-2. answerability: given the answer composed with that ranker, the probability that it is right (its
+1. the passage ranker: the order of the retrieved passages. Its weights are the point of a small grid
+   that serves facts best as `kb eval` counts them (an expected page among the first three passages,
+   a passage holding an expected answer among those read); one logistic fit then scales its score
+   into the probability that a passage holds the answer;
+2. the sentence ranker: which sentence of the passages read holds the answer (a positive example is
+   a sentence whose line holds an expected answer string, from an expected page);
+3. answerability: given the answer composed with that ranker, the probability that it is right (its
    target is the score `kb eval` gives it; any answer to a question with no answer scores 0), and the
    threshold under which kb says "not found", chosen to maximise the score the development questions
    earn (a right "not found" earns as much as a right answer).
@@ -18,6 +22,7 @@ the figures it prints for the held-out part are what docs/answers.md reports.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -32,20 +37,71 @@ from qa_sets import QuestionSet, available_sets, index_for  # noqa: E402
 
 from kb.answer import candidate_answer, decide  # noqa: E402
 from kb.compose import score_sentences  # noqa: E402
-from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerabilityModel, SentenceRanker, fit, load_model  # noqa: E402
+from kb.retrieve import passage_features  # noqa: E402
+from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerModel, Logistic, fit, load_model  # noqa: E402
 from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches  # noqa: E402
 from kb.store import IndexStore  # noqa: E402
 
-MODEL_PATH = ROOT / "kb" / "data" / "answerability.json"
+MODEL_PATH = ROOT / "kb" / "data" / "answer_model.json"
 PLOT_PATH = ROOT / "docs" / "calibration.png"
 
 
+def _from_expected_page(source: str, question: EvalQuestion) -> bool:
+    return any(source_matches(source, expected) for expected in question.expect_sources)
+
+
 def _holds_answer(text: str, source: str, question: EvalQuestion) -> bool:
-    return any(source_matches(source, expected) for expected in question.expect_sources) and any(
-        contains_words(text, answer) for answer in question.expect_answer)
+    return _from_expected_page(source, question) and any(contains_words(text, answer) for answer in question.expect_answer)
 
 
-def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerabilityModel,
+#: The passage ranker's weights are searched on this grid (bm25, coverage, title, code): what counts is
+#: the order it puts passages in, which a pointwise fit does not optimise.
+PASSAGE_GRID = {"bm25": (0.0, 0.5, 1.0, 2.0), "coverage": (1.0, 2.0, 3.0, 4.0), "title": (0.0, 0.5, 1.0, 2.0, 3.0),
+                "code": (0.0, -0.5, -1.0, -2.0)}
+#: Passages a fact reads (kb.retrieve.FACT_CANDIDATES) and citations `kb eval` looks at.
+READ, CITED = 12, 3
+
+PassageQuestion = list[tuple[dict[str, float], bool, bool]]  # per judged passage: features, right page, answer
+
+
+def passage_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerModel) -> list[PassageQuestion]:
+    """For every fact question, each judged passage's features, whether it is of an expected page and
+    whether it holds an expected answer."""
+    rows = []
+    for question in questions:
+        if question.kind != "fact":
+            continue
+        found = candidate_answer(store, question.question, model=model)
+        features = passage_features(found.candidates.judged, found.concepts)
+        rows.append([(features[hit.passage_id], _from_expected_page(hit.source, question),
+                      _holds_answer(hit.text, hit.source, question)) for hit in found.candidates.judged])
+    return rows
+
+
+def ranking_quality(questions: Sequence[PassageQuestion], weights: dict[str, float]) -> float:
+    """How well passages ranked by `weights` serve the answers, as `kb eval` counts a fact: half for an
+    expected page among the first CITED passages, half for a passage holding the answer among those read."""
+    total = 0.0
+    for passages in questions:
+        ranked = sorted(passages, key=lambda row: -sum(w * row[0][name] for name, w in weights.items()))
+        total += 0.5 * any(page for _, page, _ in ranked[:CITED]) + 0.5 * any(answer for _, _, answer in ranked[:READ])
+    return total / max(1, len(questions))
+
+
+def fit_passage_ranker(questions: Sequence[PassageQuestion]) -> tuple[Logistic, float]:
+    """The grid point that ranks best, scaled into a probability of holding the answer."""
+    names = list(PASSAGE_GRID)
+    best = max((dict(zip(names, point, strict=True)) for point in itertools.product(*PASSAGE_GRID.values())),
+               key=lambda weights: ranking_quality(questions, weights))
+    # One logistic over the ranking score gives it a scale and a bias: relevance becomes a probability.
+    rows = [({"score": sum(w * features[name] for name, w in best.items())}, 1.0 if answer else 0.0)
+            for passages in questions for features, _, answer in passages]
+    scale = fit(rows, ["score"], l2=0.001)
+    return (Logistic({name: w * scale.weights["score"] for name, w in best.items()}, scale.bias),
+            ranking_quality(questions, best))
+
+
+def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerModel,
                   ) -> list[tuple[dict[str, float], float]]:
     """(features, 1 or 0) for every candidate sentence of every fact question that has a right one."""
     rows = []
@@ -54,7 +110,7 @@ def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: A
             continue
         found = candidate_answer(store, question.question, model=model)
         sentences = score_sentences(found.analysis, found.concepts, found.candidates.hits,
-                                    found.candidates.relevance, model.ranker)
+                                    found.candidates.relevance, model.sentences)
         labels = []
         for sentence in sentences:
             line_start = sentence.hit.text.rfind("\n", 0, sentence.start) + 1
@@ -66,7 +122,7 @@ def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: A
     return rows
 
 
-def answer_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerabilityModel,
+def answer_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerModel,
                 ) -> list[tuple[dict[str, float], float, EvalQuestion, bool]]:
     """(signals, score if answered, question, had a candidate) for every question."""
     rows = []
@@ -145,12 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     stores = {question_set.name: IndexStore(index_for(question_set.corpus)) for question_set in sets}
     model = load_model()
 
+    log("fitting the passage ranker")
+    passages: list[PassageQuestion] = []
+    for question_set in sets:
+        passages += passage_rows(stores[question_set.name], question_set.load("dev"), model)
+    ranker, quality = fit_passage_ranker(passages)
+    model = replace(model, passages=ranker)
+    log(f"passage ranking quality {quality:.3f} on {len(passages)} questions")
+
     log("fitting the sentence ranker")
     sentences: list[tuple[dict[str, float], float]] = []
     for question_set in sets:
         sentences += sentence_rows(stores[question_set.name], question_set.load("dev"), model)
-    weights, _ = fit(sentences, SENTENCE_FEATURES, l2=0.001)
-    model = replace(model, ranker=SentenceRanker(weights))
+    model = replace(model, sentences=fit(sentences, SENTENCE_FEATURES, l2=0.001))
 
     log("fitting answerability")
     dev_rows, heldout_rows = [], []
@@ -158,23 +221,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         dev_rows += answer_rows(stores[question_set.name], question_set.load("dev"), model)
         heldout_rows += answer_rows(stores[question_set.name], question_set.load("heldout"), model)
     with_candidate = [row for row in dev_rows if row[3]]
-    weights, bias = fit([(signals, score) for signals, score, _, _ in with_candidate], FEATURES)
-    model = replace(model, weights=weights, bias=bias)
-    probabilities = [(model.probability(signals), score, question.kind != "none")
+    model = replace(model, answers=fit([(signals, score) for signals, score, _, _ in with_candidate], FEATURES))
+    probabilities = [(model.answers.probability(signals), score, question.kind != "none")
                      for signals, score, question, _ in with_candidate]
     threshold, decided = choose_threshold(probabilities)
     without = [question for _, _, question, had in dev_rows if not had]
     none_share = (sum(q.kind == "none" for q in without) + 1) / (len(without) + 2)  # Laplace: few such questions
     model = replace(model, threshold=threshold, none_without_candidate=round(none_share, 3), fitted_on={
         "sets": {s.name: len(s.load("dev")) for s in sets},
-        "sentences": len(sentences), "answers": len(with_candidate), "threshold_errors": decided,
+        "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": len(sentences), "answers": len(with_candidate), "threshold_errors": decided,
         "command": "bench/calibrate.py",
     })
     MODEL_PATH.write_text(model.to_json(), encoding="utf-8")
     log(f"wrote {MODEL_PATH.relative_to(ROOT)}: threshold {threshold}")
 
     dev_table = reliability([(p, s) for p, s, _ in probabilities])
-    held = [(model.probability(signals), score) for signals, score, _, had in heldout_rows if had]
+    held = [(model.answers.probability(signals), score) for signals, score, _, had in heldout_rows if had]
     held_table = reliability(held)
     print(json.dumps({"development": dev_table, "heldout": held_table}, indent=2))
     if not args.no_plot:

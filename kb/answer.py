@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from kb.analysis import field_lang
 from kb.compose import Composition, compose
-from kb.confidence import AnswerabilityModel, load_model
+from kb.confidence import AnswerModel, load_model
 from kb.glossary import Glossary, load_glossary
 from kb.highlight import highlight
 from kb.language import detect_language
@@ -34,32 +34,32 @@ class Candidate:
 
 
 def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None = None,
-                     model: AnswerabilityModel | None = None) -> Candidate:
+                     model: AnswerModel | None = None) -> Candidate:
     """Analyse, retrieve and compose: the best-supported answer with the signals of its support."""
     glossary = glossary if glossary is not None else load_glossary()
     model = model or load_model()
     analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary)
     concepts = weigh_concepts(store, analysis, glossary)
-    candidates = retrieve(store, analysis, concepts)
+    candidates = retrieve(store, analysis, concepts, model.passages)
     if unknown_names(concepts):
         # The question names something the knowledge base never mentions: it cannot hold the answer.
         composition = Composition("none", None, [], candidates.hits[:3])
     else:
-        composition = compose(analysis, concepts, candidates.hits, candidates.relevance, model.ranker)
+        composition = compose(analysis, concepts, candidates.hits, candidates.relevance, model.sentences)
     total_idf = sum(weighted.idf for weighted in concepts) or 1.0
     unknown = sum(weighted.idf for weighted in concepts if weighted.document_frequency == 0) / total_idf
     return Candidate(question, analysis, concepts, candidates, composition,
                      {**composition.signals, "unknown": unknown})
 
 
-def decide(found: Candidate, model: AnswerabilityModel) -> Answer:
+def decide(found: Candidate, model: AnswerModel) -> Answer:
     """The answer to give: the candidate when the model finds it likely enough to be right, else 'none'
     (with the closest passages), each with its calibrated confidence."""
     composition = found.composition
     if composition.kind == "none":
         confidence = model.none_without_candidate
     else:
-        probability = model.probability(found.signals)
+        probability = model.answers.probability(found.signals)
         if probability >= model.threshold:
             confidence = probability
         else:
@@ -79,7 +79,7 @@ def decide(found: Candidate, model: AnswerabilityModel) -> Answer:
 
 
 def ask(store: IndexStore, question: str, glossary: Glossary | None = None,
-        model: AnswerabilityModel | None = None) -> Answer:
+        model: AnswerModel | None = None) -> Answer:
     """An extractive answer to `question` from the index: a list, a fact, or an honest 'none'."""
     started = time.perf_counter()
     model = model or load_model()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import analyse
-from kb.confidence import SentenceRanker, load_model
+from kb.confidence import Logistic, load_model
 from kb.enumeration import MIN_VALUES, enumerated_values
 from kb.matching import (
     ANALYSED,
@@ -161,14 +161,14 @@ def answer_type_spans(sentence: str, answer_type: AnswerType | None, question: Q
 
 
 def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
-                    relevance: dict[str, float] | None = None, ranker: SentenceRanker | None = None,
+                    relevance: dict[str, float] | None = None, ranker: Logistic | None = None,
                     ) -> list[ScoredSentence]:
     """Every sentence of `hits`, scored by concept coverage, proximity, answer type and passage rank.
 
     `relevance` (passage id -> 0..1) is the retrieval stage's judgement of each passage; without it
     the store's scores, relative to the best, stand in.
     """
-    ranker = ranker or load_model().ranker
+    ranker = ranker or load_model().sentences
     patterns = patterns_for(concepts)
     total = sum(pattern.weight for pattern in patterns) or 1.0
     total_idf = sum(pattern.idf for pattern in patterns) or 1.0
@@ -227,7 +227,7 @@ def _found(patterns: Sequence[ConceptPattern], sentence: str, lang: str,
 def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: float, total_idf: float, hit: Hit,
            position: int, start: int, end: int, found: tuple[dict[int, float], dict[int, list[tuple[int, int]]]],
            in_context: set[int], same_line: set[int], nearby: set[int], rank: float, entity_names: list[str],
-           ranker: SentenceRanker) -> ScoredSentence:
+           ranker: Logistic) -> ScoredSentence:
     sentence = hit.text[start:end]
     credits, where = found
     credit = 0.0
@@ -316,7 +316,7 @@ def _supports_list_item(sentence: ScoredSentence, concepts: Sequence[WeightedCon
 
 
 def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
-            relevance: dict[str, float] | None = None, ranker: SentenceRanker | None = None) -> Composition:
+            relevance: dict[str, float] | None = None, ranker: Logistic | None = None) -> Composition:
     """The best list or fact answer the candidate passages allow, with numbered citations and the
     signals of how well it is supported ('none' only when no passage offers anything)."""
     if not concepts or not hits:

@@ -1,8 +1,8 @@
-"""Answerability: how likely a composed answer is right, from its measured signals (a logistic model).
+"""kb's fitted answer models: passage and sentence rankers, and answerability (logistic models).
 
-The model's weights, bias and decision threshold are fitted on question sets with known answers by
-`bench/calibrate.py`, which writes them to `kb/data/answerability.json` together with what they were
-fitted on; docs/answers.md shows the calibration. Nothing here is tuned by hand.
+Their weights, biases and the decision threshold are fitted on question sets with known answers by
+`bench/calibrate.py`, which writes them to `kb/data/answer_model.json` with what they were fitted
+on; docs/answers.md shows the calibration. Nothing here is tuned by hand.
 """
 
 from __future__ import annotations
@@ -15,79 +15,92 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-#: The signals a composed answer is judged on (see kb.compose.fact_signals), plus `unknown`: the share
-#: of the question's rarity that the index never mentions.
-FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "unknown")
-
-
-#: What the sentence ranker reads of each sentence (see kb.compose._score): coverage of the question's
+#: What the passage ranker reads of each retrieved passage (kb.retrieve.passage_features): the store's
+#: BM25 relative to the best, the share of the question's rarity the passage, its headings and title
+#: hold, how squarely its page's title names what is asked, and the share of its lines that are code.
+PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
+#: What the sentence ranker reads of each sentence (kb.compose._score): coverage of the question's
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
 #: an enumeration of names, the passage's relevance, an organisation named, code, the page's lead
 #: sentence, and length.
 SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "enumerates", "relevance",
                      "entity", "code", "lead", "long", "short")
+#: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
+#: of the question's rarity that the index never mentions.
+FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "unknown")
 
 
 @dataclass(frozen=True)
-class SentenceRanker:
-    """Linear weights over SENTENCE_FEATURES: the log-odds that a sentence holds the answer."""
+class Logistic:
+    """Weights and a bias over named features: a score (log-odds) and its probability."""
 
     weights: dict[str, float]
+    bias: float = 0.0
 
     def score(self, features: Mapping[str, float]) -> float:
-        """The sentence's score (higher is likelier to hold the answer)."""
-        return sum(weight * features.get(name, 0.0) for name, weight in self.weights.items())
+        """The log-odds for these features (higher is likelier)."""
+        return self.bias + sum(weight * features.get(name, 0.0) for name, weight in self.weights.items())
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """The probability for these features."""
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, self.score(features)))))
+
+    @classmethod
+    def parse(cls, data: Mapping[str, object], names: Sequence[str]) -> Logistic:
+        """From its JSON form ({"weights": {...}, "bias": b}); every name of `names` gets a weight."""
+        weights = data["weights"]
+        if not isinstance(weights, Mapping):
+            raise TypeError("weights must be a mapping")
+        return cls({name: float(weights.get(name, 0.0)) for name in names}, float(data.get("bias", 0.0)))
 
 
 @dataclass(frozen=True)
-class AnswerabilityModel:
-    """Logistic weights over FEATURES, the threshold below which kb answers "not found", and the
-    confidence that nothing answers when no passage offered any candidate."""
+class AnswerModel:
+    """kb's three fitted models: which passages (`passages`) and which sentences (`sentences`) likely
+    hold the answer, and how likely a composed answer is right (`answers`), with the threshold under
+    which kb says "not found" and the confidence that nothing answers when no passage offered anything."""
 
-    weights: dict[str, float]
-    bias: float
+    passages: Logistic
+    sentences: Logistic
+    answers: Logistic
     threshold: float
     none_without_candidate: float = 0.9
-    ranker: SentenceRanker = field(default_factory=lambda: SentenceRanker({}))
     fitted_on: dict[str, object] = field(default_factory=dict)
-
-    def probability(self, signals: Mapping[str, float]) -> float:
-        """The probability that an answer with these signals is right."""
-        z = self.bias + sum(weight * signals.get(name, 0.0) for name, weight in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def to_json(self) -> str:
         """The model as the JSON file load_model() reads."""
-        return json.dumps({"weights": self.weights, "bias": self.bias, "threshold": self.threshold,
+        def part(model: Logistic) -> dict[str, object]:
+            return {"weights": model.weights, "bias": model.bias}
+        return json.dumps({"passages": part(self.passages), "sentences": part(self.sentences),
+                           "answers": part(self.answers), "threshold": self.threshold,
                            "none_without_candidate": self.none_without_candidate,
-                           "sentence_weights": self.ranker.weights,
                            "fitted_on": self.fitted_on}, indent=2, ensure_ascii=False) + "\n"
 
 
-def parse_model(text: str) -> AnswerabilityModel:
+def parse_model(text: str) -> AnswerModel:
     """A model from its JSON text; raises ValueError when a field is missing or of the wrong type."""
     try:
         data = json.loads(text)
-        weights = {name: float(data["weights"].get(name, 0.0)) for name in FEATURES}
-        ranker = SentenceRanker({name: float(data["sentence_weights"].get(name, 0.0)) for name in SENTENCE_FEATURES})
-        return AnswerabilityModel(weights, float(data["bias"]), float(data["threshold"]),
-                                  float(data.get("none_without_candidate", 0.9)), ranker,
-                                  dict(data.get("fitted_on", {})))
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
-        raise ValueError(f"answerability model is malformed: {error}") from error
+        return AnswerModel(Logistic.parse(data["passages"], PASSAGE_FEATURES),
+                           Logistic.parse(data["sentences"], SENTENCE_FEATURES),
+                           Logistic.parse(data["answers"], FEATURES),
+                           float(data["threshold"]), float(data.get("none_without_candidate", 0.9)),
+                           dict(data.get("fitted_on", {})))
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ValueError(f"answer model is malformed: {error}") from error
 
 
 @cache
-def load_model(path: str | None = None) -> AnswerabilityModel:
+def load_model(path: str | None = None) -> AnswerModel:
     """The model at `path`, else the one shipped with kb (read once)."""
     if path:
         return parse_model(Path(path).read_text(encoding="utf-8"))
-    return parse_model(resources.files("kb").joinpath("data/answerability.json").read_text(encoding="utf-8"))
+    return parse_model(resources.files("kb").joinpath("data/answer_model.json").read_text(encoding="utf-8"))
 
 
 def fit(rows: Sequence[tuple[Mapping[str, float], float]], names: Sequence[str] = FEATURES, l2: float = 0.01,
-        steps: int = 50) -> tuple[dict[str, float], float]:
+        steps: int = 50) -> Logistic:
     """Logistic regression by Newton's method: weights and bias predicting each row's target (0..1,
     the score the answer earned), with a small L2 penalty so that rare signals do not run away."""
     size = len(names) + 1
@@ -110,7 +123,7 @@ def fit(rows: Sequence[tuple[Mapping[str, float], float]], names: Sequence[str] 
         beta = [b - s for b, s in zip(beta, step, strict=True)]
         if max(abs(s) for s in step) < 1e-7:
             break
-    return dict(zip(names, beta[1:], strict=True)), beta[0]
+    return Logistic(dict(zip(names, beta[1:], strict=True)), beta[0])
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:

@@ -7,9 +7,10 @@ import math
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kb.analysis import analyse, field_lang
+from kb.confidence import Logistic, load_model
 from kb.glossary import Glossary
 from kb.matching import ConceptPattern, WeightedConcept, analysed, found_in, looks_like_code, patterns_for
 from kb.models import Hit
@@ -22,11 +23,6 @@ FACT_CANDIDATES = 12
 #: The best pages whose every passage is read too (up to MAX_PAGE_PASSAGES each).
 BEST_PAGES = 2
 MAX_PAGE_PASSAGES = 60
-#: How a passage's relevance is judged after retrieval: the store's BM25 (relative to the best),
-#: how much of the question's rarity the passage, its headings and title hold, and how squarely its
-#: page's title names what is asked (a title matched by rare question words, and little else).
-#: Code passages rarely answer a question in words.
-RELEVANCE_WEIGHTS = {"bm25": 0.3, "coverage": 0.45, "title": 0.25, "code": -0.2}
 #: Passages read for a list question, then at most PER_ORGANISATION kept for each organisation.
 LIST_CANDIDATES = 150
 PER_ORGANISATION = 3
@@ -80,6 +76,7 @@ class Candidates:
     hits: list[Hit]
     matched_terms: dict[str, set[str]]
     relevance: dict[str, float] | None = None  # passage id -> judged relevance, when judged
+    judged: list[Hit] = field(default_factory=list)  # every passage judged, the best first
 
 
 def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glossary | None,
@@ -171,8 +168,11 @@ def _thrifty(expansions: list[str], store: IndexStore) -> list[str]:
     return kept[:THRIFTY_EXPANSIONS]
 
 
-def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[WeightedConcept]) -> Candidates:
-    """The passages to read: restricted to the organisations the question names; bounded in number."""
+def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+             ranker: Logistic | None = None) -> Candidates:
+    """The passages to read: restricted to the organisations the question names; bounded in number;
+    judged by the passage ranker (kb.confidence), the best first."""
+    ranker = ranker or load_model().passages
     organisations = question.kind == "list" and question.list_of_organisations
     restricted = organisations or bool(question.entities)
     request = build_store_query(concepts, None if restricted else store)
@@ -193,17 +193,17 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
             group.required = False
         found = store.search(request)
     hits = found.hits
-    relevance = judge_relevance(hits, concepts)
+    relevance = judge_relevance(hits, concepts, ranker)
     if question.kind == "list":
         # A list of values may stand in any passage of the best pages (a header's "Directives").
         extra = _other_passages_of_best_pages(store, hits, relevance)
         top = max((hit.score for hit in hits), default=0.0)
-        relevance.update(judge_relevance(extra, concepts, top))
+        relevance.update(judge_relevance(extra, concepts, ranker, top))
         hits = hits + extra
     ranked = sorted(hits, key=lambda hit: -relevance[hit.passage_id])
     # A list of values may stand in any passage of the best pages; a fact's sentence is in the first few.
     return Candidates(ranked if question.kind == "list" else ranked[:FACT_CANDIDATES], found.matched_terms,
-                      relevance)
+                      relevance, ranked)
 
 
 def _other_passages_of_best_pages(store: IndexStore, hits: list[Hit], relevance: dict[str, float]) -> list[Hit]:
@@ -219,25 +219,32 @@ def _other_passages_of_best_pages(store: IndexStore, hits: list[Hit], relevance:
     return extra
 
 
-def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], top: float | None = None,
-                    ) -> dict[str, float]:
-    """Each passage's relevance to the question (about 0..1), from RELEVANCE_WEIGHTS' measurements;
-    BM25 counts relative to `top` (by default the best of `hits`)."""
+def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], ranker: Logistic,
+                    top: float | None = None) -> dict[str, float]:
+    """Each passage's probability of holding the answer, by the passage ranker."""
+    return {passage_id: ranker.probability(features)
+            for passage_id, features in passage_features(hits, concepts, top).items()}
+
+
+def passage_features(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], top: float | None = None,
+                     ) -> dict[str, dict[str, float]]:
+    """What the passage ranker reads of each passage (kb.confidence.PASSAGE_FEATURES); BM25 counts
+    relative to `top` (by default the best of `hits`)."""
     patterns = patterns_for(concepts)
     total_idf = sum(pattern.idf for pattern in patterns) or 1.0
     top = (top if top is not None else max((hit.score for hit in hits), default=0.0)) or 1.0
-    relevance = {}
+    features = {}
     for hit in hits:
         in_title = found_in(patterns, hit.title, hit.lang)
         anywhere = found_in(patterns, hit.text, hit.lang) | in_title | found_in(patterns, hit.heading, hit.lang)
-        coverage = sum(patterns[index].idf for index in anywhere) / total_idf
         lines = [line for line in hit.text.splitlines() if line.strip()]
-        code = sum(looks_like_code(line) for line in lines) / max(1, len(lines))
-        score = (RELEVANCE_WEIGHTS["bm25"] * hit.score / top + RELEVANCE_WEIGHTS["coverage"] * coverage
-                 + RELEVANCE_WEIGHTS["title"] * title_match(hit, patterns, in_title, total_idf)
-                 + RELEVANCE_WEIGHTS["code"] * code)
-        relevance[hit.passage_id] = score
-    return relevance
+        features[hit.passage_id] = {
+            "bm25": hit.score / top,
+            "coverage": sum(patterns[index].idf for index in anywhere) / total_idf,
+            "title": title_match(hit, patterns, in_title, total_idf),
+            "code": sum(looks_like_code(line) for line in lines) / max(1, len(lines)),
+        }
+    return features
 
 
 def title_match(hit: Hit, patterns: Sequence[ConceptPattern], in_title: set[int], total_idf: float) -> float:

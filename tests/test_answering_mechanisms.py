@@ -8,7 +8,7 @@ import math
 import pytest
 
 from kb.compose import _capitalised, compose
-from kb.confidence import FEATURES, AnswerabilityModel, fit, load_model, parse_model
+from kb.confidence import FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES, fit, load_model, parse_model
 from kb.enumeration import enumerated_values
 from kb.glossary import load_glossary
 from kb.matching import WeightedConcept
@@ -119,17 +119,18 @@ def test_stop_words_of_the_question_s_language_are_not_concepts():
 
 def test_the_shipped_model_reads_every_signal_and_gives_probabilities():
     model = load_model()
-    assert set(model.weights) == set(FEATURES)
+    assert set(model.answers.weights) == set(FEATURES)
+    assert set(model.passages.weights) == set(PASSAGE_FEATURES)
+    assert set(model.sentences.weights) == set(SENTENCE_FEATURES)
     assert 0.0 <= model.threshold <= 1.0
     weak = {name: 0.0 for name in FEATURES}
     strong = {**weak, "coverage": 1.0, "rarity": 1.0, "relevance": 1.0, "rarest": 1.0}
-    assert 0.0 < model.probability(weak) < model.probability(strong) < 1.0
+    assert 0.0 < model.answers.probability(weak) < model.answers.probability(strong) < 1.0
 
 
 def test_fitting_recovers_a_relation_between_a_signal_and_being_right():
     rows = [({"coverage": x / 20}, 1.0 if x >= 10 else 0.0) for x in range(21)] * 3
-    weights, bias = fit(rows, l2=1e-4)
-    model = AnswerabilityModel(weights, bias, 0.5)
+    model = fit(rows, l2=1e-4)
     assert model.probability({"coverage": 0.9}) > 0.9
     assert model.probability({"coverage": 0.1}) < 0.1
     assert math.isclose(model.probability({"coverage": 0.5}), 0.5, abs_tol=0.2)
@@ -138,3 +139,5 @@ def test_fitting_recovers_a_relation_between_a_signal_and_being_right():
 def test_a_malformed_model_file_is_refused_with_a_reason():
     with pytest.raises(ValueError, match="malformed"):
         parse_model('{"weights": {}}')
+    with pytest.raises(ValueError, match="malformed"):
+        parse_model('{"passages": {"weights": []}, "sentences": {}, "answers": {}, "threshold": 0.5}')
