@@ -15,7 +15,7 @@ from kb.models import Block, Document, PageMeta, Passage
 from kb.store import analyse_passage
 
 #: Bump when cleaning or chunking changes what a page yields, so `kb index` redoes every page.
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "4"
 
 
 @dataclass
@@ -109,5 +109,6 @@ def prepare(file: SourceFile, overrides: dict[str, str]) -> Prepared:
     passages = chunk_blocks(page.blocks, doc_id, lang)
     document.passage_count = len(passages)
     # Analysis (stemming) happens here, in the worker processes, not in the single writing process.
-    analysed = {passage.passage_id: analyse_passage(passage, document.title) for passage in passages}
+    analysed = {passage.passage_id: analyse_passage(passage, document.title, document.school)
+                for passage in passages}
     return Prepared(document, passages, settings_hash(overrides), analysed)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.clean import clean_document, clean_html, clean_markdown, clean_text
+from indexer.clean.common import is_chrome, organisation_name
 from kb.models import Block, CleanPage
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
@@ -546,3 +547,53 @@ def test_property_text_blocks_are_trimmed_and_collapsed(paragraphs: list[str]) -
     for block in page.blocks:
         assert block.text == block.text.strip()
         assert "  " not in block.text
+
+
+# -- site chrome of new sites, and the organisation a page belongs to ---------------------------------
+
+@pytest.mark.parametrize("line", [
+    "Share on LinkedIn Share on Facebook Share on X Copy link",
+    "Partager : Facebook LinkedIn X Imprimer",
+    "Partager sur LinkedIn Partager sur Facebook Envoyer par e-mail Imprimer la page",
+])
+def test_share_bars_are_chrome_in_both_languages(line):
+    assert is_chrome(line)
+
+
+@pytest.mark.parametrize("line", ["Share your feedback with the team", "X", "Facebook", "Search the docs for X"])
+def test_prose_and_lone_names_are_not_chrome(line):
+    assert not is_chrome(line)
+
+
+def test_text_pasted_from_a_browser_loses_its_menus_and_keeps_its_window_title():
+    page = clean_text("Study abroad – Harwick Business School\nSkip to content\nHarwick Business School logo\n"
+                      "Menu\nSearch\n\nStudy abroad\n\nEvery student spends a semester abroad.\n\n"
+                      "Home > Programmes\nShare on LinkedIn\nShare on X\nCopy link\n\n"
+                      "The exchange network counts 128 partner universities.\n")
+    texts = [block.text for block in page.blocks]
+    assert texts == ["Study abroad", "Every student spends a semester abroad.",
+                     "The exchange network counts 128 partner universities."]
+    assert (page.meta.title, page.meta.school) == ("Study abroad", "Harwick Business School")
+
+
+@pytest.mark.parametrize(("site", "title_part", "organisation"), [
+    ("Tasklane Help Center", None, "Tasklane"),
+    ("Centre d'aide Tasklane", None, "Tasklane"),
+    ("Acme Docs", "Acme", "Acme"),
+    ("ESIB", "École Supérieure d'Ingénieurs de Brévannes (ESIB)", "École Supérieure d'Ingénieurs de Brévannes (ESIB)"),
+    ("ESIB – École Supérieure d'Ingénieurs de Brévannes", None, "École Supérieure d'Ingénieurs de Brévannes (ESIB)"),
+    ("École Nationale Supérieure d'Ingénieurs de Vallombreuse", "ENSIV",
+     "École Nationale Supérieure d'Ingénieurs de Vallombreuse (ENSIV)"),
+    ("ESME", None, "ESME"),
+    ("Docs", None, "Docs"),  # a name that is only a section word stays
+    ("Northbridge Institute of Technology", "IBM", "Northbridge Institute of Technology"),  # not its acronym
+])
+def test_an_organisation_is_named_without_site_sections_and_in_one_form(site, title_part, organisation):
+    assert organisation_name(site, title_part) == organisation
+
+
+def test_a_help_centre_page_belongs_to_the_product_not_to_its_help_centre():
+    page = clean_html('<html><head><title>Billing | Tasklane Help Center</title>'
+                      '<meta property="og:site_name" content="Tasklane Help Center"></head>'
+                      '<body><main><h1>Billing</h1><p>Invoices are sent monthly.</p></main></body></html>')
+    assert page.meta.school == "Tasklane"

@@ -147,3 +147,19 @@ def test_counting_while_searching_or_by_a_second_walk_gives_the_same_figures(see
     assert collected.total == walked.total > 11 and collected.total_exact and walked.total_exact
     assert collected.facets == walked.facets
     assert [hit.passage_id for hit in collected.results] == [hit.passage_id for hit in walked.results]
+
+
+def test_a_passage_is_found_by_its_page_s_title_and_organisation(corpus, store):
+    # The passage on partner universities never names Northbridge: its page's organisation does.
+    (corpus / "northbridge.html").write_text(
+        '<html><head><title>Study abroad | Northbridge Institute of Technology</title></head><body><main>'
+        "<h1>Study abroad</h1><h2>Partner universities</h2><p>Our students choose among 42 partner "
+        "universities in 19 countries.</p></main></body></html>", encoding="utf-8")
+    (corpus / "other.html").write_text(
+        '<html><head><title>Exchanges | Harbour School</title></head><body><main><h1>Exchanges</h1>'
+        "<h2>Partner universities</h2><p>Partner universities: Harbour has 12 partner universities.</p>"
+        "</main></body></html>", encoding="utf-8")
+    run_index(corpus, store)
+    result = search(store, "partner universities Northbridge")
+    # Every word matches only where the organisation counts as context: that passage alone is found.
+    assert [hit.source for hit in result.results] == ["northbridge.html"]

@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlsplit
 
 from kb.models import Block
+from kb.wordlists import words
 
 # C0 controls other than tab/newline/CR, DEL and lone surrogates: lxml rejects some of them and
 # lone surrogates cannot be encoded as UTF-8 by the later stages.
@@ -54,28 +55,12 @@ def meta_text(value: object) -> str | None:
     return text or None
 
 
-_CHROME_PHRASES = frozenset(
-    phrase.strip()
-    for phrase in """
-    skip to content|skip to main content|skip to navigation|skip to main navigation|skip navigation
-    skip to search|skip to footer|skip links|skip to the content|skip to the main content
-    jump to content|jump to navigation|go to content|go to main content
-    aller au contenu|aller au contenu principal|aller à la navigation|aller au menu|aller à la recherche
-    passer au contenu|passer au contenu principal|accéder au contenu|accéder au contenu principal
-    menu principal|main menu|main navigation|toggle navigation|open menu|close menu|menu
-    ouvrir le menu|fermer le menu|fermer|close
-    retour en haut de page|retour en haut|haut de page|revenir en haut|back to top|top of page
-    go to top|scroll to top
-    cookie settings|cookies settings|cookie preferences|manage cookies|manage cookie preferences
-    accept all cookies|accept cookies|accept all|reject all|allow all cookies
-    tout accepter|tout refuser|accepter les cookies|refuser les cookies
-    paramétrer les cookies|gérer les cookies|paramètres des cookies|gestion des cookies
-    share this page|share this|share|share on facebook|share on twitter|share on linkedin
-    partager|partager cette page|partager sur facebook|partager sur twitter|partager sur linkedin
-    print this page|print|imprimer|imprimer cette page|vous êtes ici|you are here
-    """.replace("\n", "|").split("|")
-    if phrase.strip()
-)
+_CHROME_PHRASES = words("chrome_phrases")
+_PLATFORMS = words("platform_names")
+# The chrome phrases and platform names a line may be made of, longest first ("share on" before "share").
+_CHROME_RUN = re.compile(
+    r"(?:" + "|".join(re.escape(p) for p in sorted(_CHROME_PHRASES | _PLATFORMS, key=len, reverse=True))
+    + r")(?![\w'’-])|[\W_]+")
 _EDGE_SYMBOLS = re.compile(r"^[\W_]+|[\W_]+$")
 _IMAGE_FILE = re.compile(r"[\w.~%+-]+\.(?:jpe?g|png|gif|svg|webp)", re.IGNORECASE)
 _LOGO_WORD = re.compile(r"[\w&+-]{1,15}")
@@ -87,15 +72,88 @@ _STOPWORDS = frozenset(
 )
 
 
+#: What separates a page's name from its site's in a title ("Study abroad – Harwick Business School").
+TITLE_SEPARATOR = re.compile(r"\s+[|\-–—]\s+")
+
+
+def split_title(title: str, site: str | None = None) -> tuple[str, str | None]:
+    """(page part, organisation part) of a page title; the organisation only for a single separator.
+    The site's own name may come first ("Acme | Pricing") or last ("Pricing | Acme")."""
+    parts = TITLE_SEPARATOR.split(title)
+    if len(parts) < 2:
+        return title, None
+    if site and block_key(parts[0]) == block_key(site) and block_key(parts[-1]) != block_key(site):
+        match = TITLE_SEPARATOR.search(title)
+        assert match is not None
+        return title[match.end():].strip(), parts[0].strip() if len(parts) == 2 else None
+    last = list(TITLE_SEPARATOR.finditer(title))[-1]
+    return title[: last.start()].strip(), parts[1].strip() if len(parts) == 2 else None
+
+
+_SITE_SECTIONS = sorted(words("site_sections"), key=len, reverse=True)
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&]{1,9}")
+
+
+def organisation_name(site: str | None, title_part: str | None) -> str | None:
+    """The organisation a page belongs to, from its site name and the organisation part of its title:
+    without the site's section words ("Acme Help Center", "Centre d'aide Acme" -> "Acme"), and in its
+    long form with its acronym when one of them abbreviates the other ("ESIB – École Supérieure
+    d'Ingénieurs de Brévannes", or "ESIB" beside that title -> "École Supérieure ... (ESIB)")."""
+    names = [name for name in (_without_site_section(meta_text(site)), _without_site_section(meta_text(title_part)))
+             if name]
+    if not names:
+        return None
+    forms = [part.strip() for name in names for part in TITLE_SEPARATOR.split(name)]
+    acronyms = [form for form in forms if _ACRONYM.fullmatch(form)]
+    for acronym in acronyms:
+        long_forms = [form for form in forms if form not in acronyms and _abbreviates(acronym, form)]
+        if long_forms:
+            long_form = re.sub(rf"\s*\({re.escape(acronym)}\)\s*$", "", max(long_forms, key=len))
+            return f"{long_form} ({acronym})"
+    return names[0]
+
+
+def _without_site_section(name: str | None) -> str | None:
+    """The name without a site-section phrase at its start or end ("Acme Docs" -> "Acme")."""
+    if not name:
+        return name
+    for section in _SITE_SECTIONS:
+        pattern = rf"^(?:{re.escape(section)})\s+(?=\S)|(?<=\S)\s+(?:{re.escape(section)})$"
+        stripped = re.sub(pattern, "", name, flags=re.IGNORECASE).strip(" -–—|:")
+        if stripped != name and stripped:
+            return stripped
+    return name
+
+
+def _abbreviates(acronym: str, name: str) -> bool:
+    """True when the acronym's letters are, in order, initials of the name's words ("ESIB": École
+    Supérieure d'Ingénieurs de Brévannes), its first letter the first word's."""
+    initials = [unicodedata.normalize("NFD", word)[0].upper() for word in re.findall(r"[^\W\d_]+", name)]
+    letters = [char for char in acronym if char.isalpha()]
+    if not initials or not letters or initials[0] != letters[0]:
+        return False
+    position = 0
+    for letter in letters:
+        while position < len(initials) and initials[position] != letter:
+            position += 1
+        if position == len(initials):
+            return False
+        position += 1
+    return True
+
+
 def block_key(text: str) -> str:
     """Comparison key for repeated-block detection."""
     return " ".join(text.casefold().split())
 
 
-def _is_chrome(text: str) -> bool:
+def is_chrome(text: str) -> bool:
     """True for navigation/cookie/share boilerplate lines and rows of logo file names."""
     key = _EDGE_SYMBOLS.sub("", block_key(text))
     if key in _CHROME_PHRASES:
+        return True
+    # A share bar: "Share on LinkedIn Share on Facebook Share on X Copy link", "Partager : Facebook X Imprimer".
+    if _made_of_chrome(key) and any(phrase in key for phrase in _CHROME_PHRASES if len(phrase) > 3):
         return True
     tokens = text.split()
     if not tokens or len(tokens) > 30:
@@ -107,6 +165,20 @@ def _is_chrome(text: str) -> bool:
         elif not _LOGO_WORD.fullmatch(token) or token.casefold() in _STOPWORDS:
             return False
     return has_image
+
+
+def _made_of_chrome(key: str) -> bool:
+    """True when the folded line is nothing but chrome phrases, platform names and punctuation."""
+    position = 0
+    while position < len(key):
+        if key[position] == " ":
+            position += 1
+            continue
+        match = _CHROME_RUN.match(key, position)
+        if match is None or match.end() == position:
+            return False
+        position = match.end()
+    return True
 
 
 def _normalise_block(block: Block) -> Block | None:
@@ -127,7 +199,7 @@ def finish_blocks(blocks: list[Block]) -> list[Block]:
     kept: list[Block] = []
     for block in blocks:
         normal = _normalise_block(block)
-        if normal is not None and (normal.kind == "code" or not _is_chrome(normal.text)):
+        if normal is not None and (normal.kind == "code" or not is_chrome(normal.text)):
             kept.append(normal)
     # A paragraph/item is a repeat when its text already appeared; short ones ("Read more") are
     # left alone since they are not worth a passage anyway and may be legitimately repeated.

@@ -15,8 +15,10 @@ from indexer.clean.common import (
     collapse_spaces,
     finish_blocks,
     meta_text,
+    organisation_name,
     primary_lang,
     sanitize,
+    split_title,
 )
 from kb.models import Block, CleanPage, PageMeta
 
@@ -254,7 +256,6 @@ def parse_html(html: str) -> BeautifulSoup:
     return BeautifulSoup("", "html.parser")
 
 
-_TITLE_SEP = re.compile(r"\s+[|\-–—]\s+")
 _ORG_TYPES = frozenset(("Organization", "CollegeOrUniversity", "EducationalOrganization", "School"))
 
 
@@ -284,19 +285,6 @@ def _ld_school(scripts: list[str]) -> str | None:
             if publisher is None and isinstance(pub, dict) and isinstance(pub.get("name"), str):
                 publisher = meta_text(pub["name"])
     return publisher
-
-
-def _split_title(title: str, site: str | None) -> tuple[str, str | None]:
-    """(page part, organisation part) of a <title>; the organisation only for a single separator."""
-    parts = _TITLE_SEP.split(title)
-    if len(parts) < 2:
-        return title, None
-    if site and block_key(parts[0]) == block_key(site) and block_key(parts[-1]) != block_key(site):
-        match = _TITLE_SEP.search(title)
-        assert match is not None
-        return title[match.end() :].strip(), parts[0].strip() if len(parts) == 2 else None
-    last = list(_TITLE_SEP.finditer(title))[-1]
-    return title[: last.start()].strip(), parts[1].strip() if len(parts) == 2 else None
 
 
 def _scan(soup: BeautifulSoup) -> tuple[PageMeta, Tag | None]:
@@ -335,15 +323,13 @@ def _scan(soup: BeautifulSoup) -> tuple[PageMeta, Tag | None]:
             if isinstance(kind, str) and kind.strip().lower() == "application/ld+json":
                 scripts.append("".join(str(s) for s in el.strings))
 
-    school = (
+    site = (
         meta_text(metas.get("og:site_name"))
         or meta_text(metas.get("application-name"))
         or _ld_school(scripts)
     )
-    page_title = None
-    if title:
-        page_title, org = _split_title(title, school)
-        school = school or meta_text(org)
+    page_title, org = split_title(title, site) if title else (None, None)
+    school = organisation_name(site, org)
     html_el = soup.find("html")
     lang = None
     if isinstance(html_el, Tag):

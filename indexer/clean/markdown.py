@@ -15,8 +15,10 @@ from indexer.clean.common import (
     collapse_spaces,
     finish_blocks,
     meta_text,
+    organisation_name,
     primary_lang,
     sanitize,
+    split_title,
 )
 from indexer.clean.html import parse_html, soup_blocks
 from indexer.clean.text import text_blocks
@@ -200,5 +202,12 @@ def clean_text(text: str) -> CleanPage:
     text = sanitize(text).lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if FRONT_MATTER.match(text):
         return clean_markdown(text)
-    return CleanPage(blocks=finish_blocks(text_blocks(text)), meta=PageMeta())
+    meta = PageMeta()
+    # Text copied from a browser opens with the window's title: "Study abroad – Harwick Business School".
+    first, _, rest = text.lstrip().partition("\n")
+    page, organisation = split_title(first.strip())
+    if organisation and len(first.split()) <= 14 and first.strip()[-1:] not in ".!?:;,":
+        meta = PageMeta(title=meta_text(page), school=organisation_name(None, organisation))
+        text = rest
+    return CleanPage(blocks=finish_blocks(text_blocks(text)), meta=meta)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from indexer.clean.common import is_chrome
 from kb.models import Block
 
 _BULLET = re.compile(r"^\s*(?:[•·\-*–]|\d{1,3}[.)])\s+(.*)$")
@@ -23,8 +24,22 @@ def _heading_like(line: str, allow_question: bool = True) -> bool:
     return allow_question or end != "?"
 
 
+#: A line this short, without sentence punctuation, reads as a label (a menu entry, a logo's caption).
+_LABEL_WORDS = 5
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _navigation(lines: list[str]) -> bool:
+    """A stack of menu labels pasted from a browser ("Skip to content / Menu / Search / Billing"):
+    chrome lines among short labels only."""
+    labels = [line for line in lines if len(_WORD.findall(line)) <= _LABEL_WORDS and line.strip()[-1:] not in ".!?:;,"]
+    return len(lines) >= 2 and len(labels) == len(lines) and any(is_chrome(line) for line in lines)
+
+
 def _paragraph_blocks(lines: list[str], more_follows: bool) -> list[Block]:
     """Blocks of one blank-line separated paragraph of plain text."""
+    if _navigation(lines):
+        return []
     blocks: list[Block] = []
     prose: list[str] = []
     item: list[str] | None = None

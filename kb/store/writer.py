@@ -149,8 +149,8 @@ class _RecordWriter:
             analysed: dict[str, dict[str, str]] | None) -> None:
         """Add a document record and its passage records."""
         school = document.school or NO_SCHOOL
-        fields = [(passage, (analysed or {}).get(passage.passage_id) or analyse_passage(passage, document.title))
-                  for passage in passages]
+        fields = [(passage, (analysed or {}).get(passage.passage_id)
+                   or analyse_passage(passage, document.title, document.school)) for passage in passages]
         vocabulary = self.vocabulary
         for word in {word for _, values in fields for word in values["words"].split()}:
             vocabulary[word] = vocabulary.get(word, 0) + 1
@@ -193,13 +193,19 @@ class _RecordWriter:
             self.vocabulary = {}
 
 
-def analyse_passage(passage: Passage, title: str) -> dict[str, str]:
-    """The analysed field values of a passage: its body and context terms, and its words for spelling."""
+def analyse_passage(passage: Passage, title: str, organisation: str | None = None) -> dict[str, str]:
+    """The analysed field values of a passage: its body and context terms, and its words for spelling.
+
+    The context is what the passage is about: its page's title, the organisation the page belongs to
+    and its heading path, so "partner universities Northbridge" finds Northbridge's passage on partner
+    universities even when that passage does not repeat the name.
+    """
     suffix = field_lang(passage.lang)
     words = vocabulary_words(passage.text)
+    context = "\n".join(part for part in (title, organisation, passage.heading) if part)
     return {
         f"body_{suffix}": " ".join(analyse(passage.text, passage.lang)),
-        f"context_{suffix}": " ".join(analyse(f"{title}\n{passage.heading}", passage.lang)),
+        f"context_{suffix}": " ".join(analyse(context, passage.lang)),
         "words": " ".join(words),
     }
 
