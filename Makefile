@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install browser index bench lint clean
+.PHONY: run test install lexicon browser index bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) lexicon
+
+# The lexicon kb reads in place (kb/lexicon.py): WordNet and FreeDict's English<->French dictionaries.
+LEXICON_FILES := /usr/share/wordnet/index.noun /usr/share/dictd/freedict-eng-fra.index /usr/share/dictd/freedict-fra-eng.index
+lexicon:
+	@missing=; for f in $(LEXICON_FILES); do [ -e $$f ] || missing=1; done; [ -z "$$missing" ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wordnet-base \
+	      dict-freedict-eng-fra dict-freedict-fra-eng >/dev/null) \
+	      || echo "make: could not install the lexicon; kb will answer with its glossary only"; \
+	  else echo "make: lexicon missing and apt-get not available; kb will answer with its glossary only"; fi; }
 
 run: install
 	$(BIN)/kb serve --host $(HOST) --port $(PORT)

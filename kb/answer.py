@@ -11,6 +11,7 @@ from kb.confidence import AnswerModel, load_model
 from kb.glossary import Glossary, load_glossary
 from kb.highlight import highlight
 from kb.language import detect_language
+from kb.lexicon import load_lexicon
 from kb.matching import WeightedConcept, highlight_terms
 from kb.models import Answer, Hit
 from kb.question import QuestionAnalysis, analyse_question
@@ -39,7 +40,7 @@ def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None
     glossary = glossary if glossary is not None else load_glossary()
     model = model or load_model()
     analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary)
-    concepts = weigh_concepts(store, analysis, glossary)
+    concepts = weigh_concepts(store, analysis, glossary, load_lexicon())
     candidates = retrieve(store, analysis, concepts, model.passages)
     if unknown_names(concepts):
         # The question names something the knowledge base never mentions: it cannot hold the answer.
@@ -89,10 +90,11 @@ def ask(store: IndexStore, question: str, glossary: Glossary | None = None,
 
 
 def warm_up(store: IndexStore) -> None:
-    """Load what the first question would otherwise pay for: the language model, the glossary, and the
+    """Load what the first question would otherwise pay for: the language model, the glossary, the lexicon and the
     index's entity names (read from every title, which takes a moment on a large index)."""
     detect_language("warm up")
     load_glossary()
+    load_lexicon()
     if store.exists():
         store.stats()
         known_entities(store)

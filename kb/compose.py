@@ -61,8 +61,9 @@ _TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
                           r"a quarter|three quarters|majority|moitié|tiers|quart|majorité)\b", re.IGNORECASE),
     "money": re.compile(r"[€$£]\s?\d|\d[\d\s.,]*\s?(?:€|euros?|dollars?|\$|£|EUR|USD|GBP)\b", re.IGNORECASE),
     "duration": re.compile(rf"(?:\b\d+(?:[.,]\d+)?|\b(?:{_NUMBER_WORDS}|one|a|an|un|une))[\s-]+(?:full[\s-]+)?"
-                           r"(?:weeks?|months?|years?|days?|semesters?|terms?|trimesters?|quarters?|semaines?|"
-                           r"mois|ans|années?|jours?|semestres?|trimestres?)\b", re.IGNORECASE),
+                           r"(?:seconds?|minutes?|hours?|weeks?|months?|years?|days?|semesters?|terms?|trimesters?|"
+                           r"quarters?|secondes?|heures?|semaines?|mois|ans|années?|jours?|semestres?|trimestres?)\b"
+                           r"|\b\d+(?:[.,]\d+)?\s?(?:ms|s|min|h)\b", re.IGNORECASE),
     "number": re.compile(rf"(?<![\w.,])\d+(?:[.,\s]\d{{3}})*(?:[.,]\d+)?(?![\w%]|\s?%)|\b(?:{_NUMBER_WORDS})\b",
                          re.IGNORECASE),
     "year": _YEAR,
@@ -192,15 +193,13 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
             # A sentence leans on the rest of its line (a list item: "rows: The number of visible text
             # lines. ... the default value is 2.") and on the lines beside it (a definition's term):
             # what they hold counts, for less than what it holds itself.
-            same_line: set[int] = set()
-            nearby: set[int] = set()
-            for other, (concepts_found, _) in enumerate(found):
-                if other == position:
-                    continue
-                if lines[other] == lines[position]:
-                    same_line |= set(concepts_found)
-                elif abs(lines[other] - lines[position]) == 1:
-                    nearby |= set(concepts_found)
+            same_line: dict[int, float] = {}
+            nearby: dict[int, float] = {}
+            for other, (credits, _) in enumerate(found):
+                if other != position and abs(lines[other] - lines[position]) <= 1:
+                    around = same_line if lines[other] == lines[position] else nearby
+                    for index, credit in credits.items():
+                        around[index] = max(credit, around.get(index, 0.0))
             scored.append(_score(question, patterns, total, total_idf, hit, position, start, end,
                                  found[position], in_context, same_line, nearby, rank, entity_names, ranker))
     return scored
@@ -226,7 +225,8 @@ def _found(patterns: Sequence[ConceptPattern], sentence: str, lang: str,
 
 def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: float, total_idf: float, hit: Hit,
            position: int, start: int, end: int, found: tuple[dict[int, float], dict[int, list[tuple[int, int]]]],
-           in_context: set[int], same_line: set[int], nearby: set[int], rank: float, entity_names: list[str],
+           in_context: set[int], same_line: dict[int, float], nearby: dict[int, float], rank: float,
+           entity_names: list[str],
            ranker: Logistic) -> ScoredSentence:
     sentence = hit.text[start:end]
     credits, where = found
@@ -240,22 +240,22 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     for index, pattern in enumerate(patterns):
         if index in credits:
             credit += credits[index] * pattern.weight
-            strict += credits[index] * pattern.weight
+            strict += pattern.weight  # found at all: a list item must hold each concept, in any form
             rarity += pattern.idf
             matched.add(index)
             spans.extend(where[index])
             first_span[index] = where[index][0][0]
             if pattern.role != "light":
                 negatable.extend(where[index])
-        elif index in same_line:
-            credit += LINE_CREDIT * pattern.weight
-            rarity += LINE_CREDIT * pattern.idf
-        elif index in in_context or index in nearby:
-            credit += CONTEXT_CREDIT * pattern.weight
-            rarity += CONTEXT_CREDIT * pattern.idf
-        if index not in credits and index in in_context:
-            strict += CONTEXT_CREDIT * pattern.weight
-    context_only = frozenset((in_context | nearby | same_line) - matched)
+        else:
+            # Found around the sentence: in its line, its heading or title, or the lines beside it.
+            around = max(LINE_CREDIT * same_line.get(index, 0.0), CONTEXT_CREDIT * nearby.get(index, 0.0),
+                         CONTEXT_CREDIT if index in in_context else 0.0)
+            credit += around * pattern.weight
+            rarity += around * pattern.idf
+            if index in in_context:
+                strict += CONTEXT_CREDIT * pattern.weight
+    context_only = frozenset((in_context | set(nearby) | set(same_line)) - matched)
     coverage = credit / total
     keys_found = all(index in matched or index in context_only
                      for index, pattern in enumerate(patterns) if pattern.key)
@@ -285,7 +285,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
         keys_found=keys_found, spans=sorted(spans + type_spans),
         features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
-        in_line=frozenset(same_line - matched),
+        in_line=frozenset(set(same_line) - matched),
     )
 
 

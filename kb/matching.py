@@ -17,6 +17,9 @@ ANALYSED = ("en", "fr", "other")
 #: A concept found only as a one-letter typo ("ERAMUS" for "Erasmus") or as a cognate in the other
 #: language ("internationaux" for "international") counts for this much.
 FUZZY_CREDIT = 0.8
+#: A synonym or translation (glossary, lexicon) found for a concept counts for this much: it may
+#: carry another sense of the word.
+EXPANSION_CREDIT = 0.75
 #: Cognates share a prefix at least this long, covering at least COGNATE_SHARE of the shorter word.
 COGNATE_PREFIX = 7
 COGNATE_SHARE = 0.8
@@ -38,30 +41,38 @@ class WeightedConcept:
 
 @dataclass(frozen=True)
 class ConceptPattern:
-    """How to recognise one concept in analysed text."""
+    """How to recognise one concept in analysed text: the words typed, then their expansions."""
 
     weight: float
     key: bool
     role: str
-    sequences: dict[str, tuple[tuple[str, ...], ...]]  # field language -> analysed word sequences
-    bags: dict[str, tuple[frozenset[str], ...]]  # multi-word terms whose words may come in any order
+    sequences: dict[str, tuple[tuple[str, ...], ...]]  # field language -> analysed word sequences typed
+    expansions: dict[str, tuple[tuple[str, ...], ...]]  # ... of the synonyms and translations
     typed: tuple[str, ...]  # folded single words as typed, for typo tolerance
     idf: float = 0.0
+
+    def all_sequences(self, lang: str) -> tuple[tuple[str, ...], ...]:
+        """Every analysed sequence, typed or expanded, of one field language."""
+        return self.sequences.get(lang, ()) + self.expansions.get(lang, ())
+
+
+def _analysed_terms(terms: list[str]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    found: dict[str, tuple[tuple[str, ...], ...]] = {}
+    for lang in ANALYSED:
+        found[lang] = tuple(dict.fromkeys(seq for seq in (tuple(analyse(term, lang)) for term in terms) if seq))
+    return found
 
 
 def patterns_for(concepts: Sequence[WeightedConcept]) -> list[ConceptPattern]:
     """The recognisers of each concept: its words and expansions analysed in every field language."""
     patterns = []
     for weighted in concepts:
-        terms = list(dict.fromkeys(weighted.concept.terms + weighted.expansions))
-        sequences: dict[str, tuple[tuple[str, ...], ...]] = {}
-        bags: dict[str, tuple[frozenset[str], ...]] = {}
-        for lang in ANALYSED:
-            analysed = [tuple(analyse(term, lang)) for term in terms]
-            sequences[lang] = tuple(dict.fromkeys(seq for seq in analysed if seq))
-            bags[lang] = tuple(frozenset(seq) for seq in sequences[lang] if len(seq) > 1)
-        typed = tuple(fold(term) for term in weighted.concept.terms if " " not in term and len(term) >= 6)
-        patterns.append(ConceptPattern(weighted.weight, weighted.key, weighted.concept.role, sequences, bags,
+        typed_terms = list(dict.fromkeys(weighted.concept.terms))
+        sequences = _analysed_terms(typed_terms)
+        expansions = {lang: tuple(seq for seq in found if seq not in sequences[lang])
+                      for lang, found in _analysed_terms(weighted.expansions).items()}
+        typed = tuple(fold(term) for term in typed_terms if " " not in term and len(term) >= 6)
+        patterns.append(ConceptPattern(weighted.weight, weighted.key, weighted.concept.role, sequences, expansions,
                                        typed, weighted.idf))
     return patterns
 
@@ -70,8 +81,8 @@ def highlight_terms(concepts: Sequence[WeightedConcept]) -> dict[str, set[str]]:
     """The analysed terms of every concept and expansion, per field language, for highlighting."""
     terms: dict[str, set[str]] = {lang: set() for lang in ANALYSED}
     for pattern in patterns_for(concepts):
-        for lang, sequences in pattern.sequences.items():
-            for sequence in sequences:
+        for lang in ANALYSED:
+            for sequence in pattern.all_sequences(lang):
                 terms[lang].update(sequence)
     return terms
 
@@ -126,24 +137,35 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 def find(pattern: ConceptPattern, tokens: Sequence[tuple[str, int, int]], text: str, lang: str,
          ) -> tuple[float, list[tuple[int, int]]]:
-    """Credit (1, fuzzy or 0) for a concept in analysed text, with the character spans it matched."""
-    terms = [term for term, _, _ in tokens]
+    """Credit for a concept in analysed text (1 for the words typed, less for an expansion, a typo or a
+    cognate, 0 when absent), with the character spans it matched."""
     key = field_lang(lang)
-    for sequence in pattern.sequences.get(key, ()):
-        size = len(sequence)
-        for index in range(len(terms) - size + 1):
-            if tuple(terms[index:index + size]) == sequence:
-                return 1.0, [(tokens[index][1], tokens[index + size - 1][2])]
-    present = set(terms)
-    for bag in pattern.bags.get(key, ()):
-        if bag <= present:
-            return 1.0, [(start, end) for term, start, end in tokens if term in bag]
+    for sequences, credit in ((pattern.sequences.get(key, ()), 1.0), (pattern.expansions.get(key, ()), EXPANSION_CREDIT)):
+        spans = _find_sequences(sequences, tokens)
+        if spans:
+            return credit, spans
     if pattern.typed and pattern.role in ("content", "name"):
         for _, start, end in tokens:
             word = fold(text[start:end])
             if len(word) >= 6 and any(_near_miss(word, typed) for typed in pattern.typed):
                 return FUZZY_CREDIT, [(start, end)]
     return 0.0, []
+
+
+def _find_sequences(sequences: Sequence[tuple[str, ...]], tokens: Sequence[tuple[str, int, int]],
+                    ) -> list[tuple[int, int]]:
+    """The spans of the first sequence found in order, or of a multi-word one's words in any order."""
+    terms = [term for term, _, _ in tokens]
+    for sequence in sequences:
+        size = len(sequence)
+        for index in range(len(terms) - size + 1):
+            if tuple(terms[index:index + size]) == sequence:
+                return [(tokens[index][1], tokens[index + size - 1][2])]
+    present = set(terms)
+    for sequence in sequences:
+        if len(sequence) > 1 and set(sequence) <= present:
+            return [(start, end) for term, start, end in tokens if term in sequence]
+    return []
 
 
 def found_in(patterns: Sequence[ConceptPattern], text: str, lang: str) -> set[int]:

@@ -76,8 +76,9 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
                          r"combien co[uû]tent|quel est le (?:prix|co[uû]t)|what (?:is|are) the (?:cost|price|"
                          r"fees?|tuition))")),
     ("duration", re.compile(r"\bhow long\b|\bcombien de temps\b|\bquelle (?:est la )?durée\b|"
-                            r"\bwhat (?:is the )?(?:duration|length)\b|\bhow many (?:weeks|months|years|days|"
-                            r"semesters)\b|\bcombien de (?:semaines|mois|ans|années|jours|semestres)\b")),
+                            r"\bwhat (?:is the )?(?:duration|length)\b|\bhow many (?:seconds|minutes|hours|weeks|months|"
+                            r"years|days|semesters)\b|\bcombien de (?:secondes|minutes|heures|semaines|mois|ans|"
+                            r"années|jours|semestres)\b")),
     ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b|"
                           r"\bwhat number\b|\bnumeric(?:al)?\b|\bnumerique\b|\bquel nombre\b")),
     # "when" asks for a date only as the question's own word, not as a conjunction inside it.

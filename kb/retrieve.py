@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from kb.analysis import analyse, field_lang
 from kb.confidence import Logistic, load_model
 from kb.glossary import Glossary
+from kb.lexicon import Lexicon
 from kb.matching import ConceptPattern, WeightedConcept, analysed, found_in, looks_like_code, patterns_for
 from kb.models import Hit
 from kb.question import Concept, KnownEntity, QuestionAnalysis, entity_catalogue
@@ -31,7 +32,7 @@ EXPANSION_WEIGHT = 0.6
 MAX_EXPANSIONS = 12
 # An unrestricted query searches at most this many expansions per concept, none held by more than
 # this share of the passages (or COMMON_EXPANSION_FLOOR passages, in a small index).
-THRIFTY_EXPANSIONS = 3
+THRIFTY_EXPANSIONS = 1
 COMMON_EXPANSION_SHARE = 0.005
 COMMON_EXPANSION_FLOOR = 50
 # In a large index, question words found in more than this share of the passages are not retrieved on.
@@ -80,8 +81,9 @@ class Candidates:
 
 
 def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glossary | None,
-                   ) -> list[WeightedConcept]:
-    """Each concept weighted by rarity in the index (BM25 idf, bounded) and by its role in the question."""
+                   lexicon: Lexicon | None = None) -> list[WeightedConcept]:
+    """Each concept weighted by rarity in the index (BM25 idf, bounded) and by its role in the question,
+    with its expansions: the glossary's equivalents, then the lexicon's synonyms and translations."""
     passages = passage_count(store)
     top_idf = math.log(1 + passages / 0.5)
     concepts = list(question.concepts)
@@ -90,13 +92,17 @@ def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glos
     weighted = []
     for concept in concepts:
         expansions: list[str] = []
-        if glossary is not None and concept.role in ("content", "light", "place"):
+        if concept.role in ("content", "light", "place"):
             for term in concept.terms:
-                expansions.extend(glossary.equivalents(term))
+                expansions.extend(glossary.equivalents(term) if glossary is not None else [])
+                expansions.extend(lexicon.related(term, question.lang) if lexicon is not None else [])
         expansions = [term for term in dict.fromkeys(expansions) if term not in concept.terms][:MAX_EXPANSIONS]
         if not any(analyse(term, lang) for term in concept.terms + expansions for lang in ("en", "fr")):
             continue  # only stop words ("have to" outside the glossary): nothing to look for
-        frequency = max(store.document_frequency(term) for term in concept.terms + expansions)
+        # How rare the concept is, as typed; as its commonest expansion only when the index never has
+        # the words typed (a French word asked of English pages): synonyms' frequencies are not the word's.
+        frequency = (max(store.document_frequency(term) for term in concept.terms)
+                     or max((store.document_frequency(term) for term in expansions), default=0))
         idf = math.log(1 + (passages - frequency + 0.5) / (frequency + 0.5))
         weight = min(1.0, max(MIN_WEIGHT, idf / top_idf * RARITY_SCALE))
         key = concept.role == "name" or (concept.role == "place" and question.kind == "list")
@@ -161,10 +167,14 @@ def _rarest(concepts: list[WeightedConcept], count: int) -> list[WeightedConcept
 
 
 def _thrifty(expansions: list[str], store: IndexStore) -> list[str]:
-    """The rarest few expansions that are not too common to be worth searching for."""
+    """The rarest few expansions that are not too common to be worth searching for; in a large index
+    one-word ones only (a phrase is matched position by position in every field, which costs; sentence
+    scoring still finds "take away")."""
     ceiling = max(COMMON_EXPANSION_FLOOR, COMMON_EXPANSION_SHARE * passage_count(store))
-    frequencies = {term: store.document_frequency(term) for term in expansions}
-    kept = sorted((term for term in expansions if 0 < frequencies[term] <= ceiling), key=frequencies.__getitem__)
+    large = passage_count(store) >= COMMON_CONCEPT_MIN_PASSAGES
+    single = [term for term in expansions if not large or (len(term.split()) == 1 and "-" not in term)]
+    frequencies = {term: store.document_frequency(term) for term in single}
+    kept = sorted((term for term in single if 0 < frequencies[term] <= ceiling), key=frequencies.__getitem__)
     return kept[:THRIFTY_EXPANSIONS]
 
 
@@ -256,7 +266,7 @@ def title_match(hit: Hit, patterns: Sequence[ConceptPattern], in_title: set[int]
     title_terms = {term for term, _, _ in analysed(hit.title, hit.lang)}
     if not title_terms:
         return 0.0
-    asked = {term for index in in_title for sequence in patterns[index].sequences.get(field_lang(hit.lang), ())
+    asked = {term for index in in_title for sequence in patterns[index].all_sequences(field_lang(hit.lang))
              for term in sequence}
     share_of_title = len(title_terms & asked) / len(title_terms)
     return share_of_title * sum(patterns[index].idf for index in in_title) / total_idf

@@ -11,6 +11,7 @@ from kb.compose import (
     score_sentences,
 )
 from kb.glossary import load_glossary
+from kb.matching import EXPANSION_CREDIT
 from kb.models import Hit
 from kb.question import analyse_question, entity_catalogue
 
@@ -96,7 +97,8 @@ def test_sentences_covering_more_of_the_question_score_higher():
     analysis, concepts = analyse("Which schools require a semester abroad?")
     passage = hit("Students may spend a semester abroad. Every student must spend a semester abroad.", "Kestrel")
     first, second = score_sentences(analysis, concepts, [passage])
-    assert second.coverage == 1.0  # "must" is an expansion of "require"
+    # "must" is an expansion of "require": it counts, for less than the word typed.
+    assert second.coverage == pytest.approx((EXPANSION_CREDIT + 2) / 3)
     assert first.coverage < second.coverage and first.score < second.score
 
 
@@ -111,7 +113,8 @@ def test_expected_answer_type_raises_the_score():
 def test_french_sentences_match_english_questions_through_the_glossary():
     analysis, concepts = analyse("Which schools require a semester abroad?")
     [sentence] = score_sentences(analysis, concepts, [hit("Un semestre à l'étranger est obligatoire.", "EILA", "fr")])
-    assert sentence.coverage == 1.0
+    assert sentence.matched == {0, 1, 2}  # every concept, each through its translation
+    assert sentence.coverage == pytest.approx(EXPANSION_CREDIT)
 
 
 def test_heading_counts_for_part_of_a_concept():

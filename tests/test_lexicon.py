@@ -1,0 +1,59 @@
+"""The lexicon (kb/lexicon.py): WordNet synonyms and pertainyms, FreeDict translations, CLDR territory
+names, and what they do for answers: a paraphrase reaches its passage, a French question an English page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import run_index
+from kb.answer import ask
+from kb.lexicon import FREEDICT_DIR, WORDNET_DIR, load_lexicon
+
+pytestmark = pytest.mark.skipif(
+    not (WORDNET_DIR / "index.noun").exists() or not (FREEDICT_DIR / "freedict-fra-eng.index").exists(),
+    reason="WordNet and FreeDict are not installed: `make install` installs Debian's wordnet-base, "
+           "dict-freedict-eng-fra and dict-freedict-fra-eng where apt-get may run")
+
+
+def test_synonyms_come_from_the_word_s_commonest_sense():
+    lexicon = load_lexicon()
+    assert "car" in lexicon.synonyms("automobile")
+    assert "doctor" in lexicon.synonyms("physician")
+    assert "spring" not in lexicon.synonyms("give")  # "give" is a verb first, not the noun of springiness
+
+
+def test_an_adjective_leads_to_the_noun_it_pertains_to():
+    assert "Germany" in load_lexicon().synonyms("German")
+
+
+def test_translations_both_ways_and_from_inflected_forms():
+    lexicon = load_lexicon()
+    assert "compulsory" in lexicon.translations("obligatoire", "fr")
+    assert "compulsory" in lexicon.translations("obligatoires", "fr")  # by stem
+    assert "bibliothèque" in lexicon.translations("library", "en")
+    assert "Germany" in lexicon.translations("Allemagne", "fr")  # CLDR territory names
+
+
+def _page(folder: Path, name: str, title: str, text: str) -> None:
+    (folder / name).write_text(f"<html lang='en'><head><title>{title}</title></head><body><main><h1>{title}</h1>"
+                               f"<p>{text}</p></main></body></html>", encoding="utf-8")
+
+
+def test_a_paraphrase_reaches_its_passage(corpus, store):
+    _page(corpus, "cars.html", "Visitors", "A car may stay in the visitors' lot for two hours.")
+    _page(corpus, "bikes.html", "Visitors", "A bicycle may stay in the visitors' lot for three hours.")
+    run_index(corpus, store)
+    answer = ask(store, "How long may an automobile stay in the visitors' lot?")  # "car" is never typed
+    assert answer.kind == "fact" and "two hours" in answer.answer
+    assert answer.citations[0].source == "cars.html"
+
+
+def test_a_french_question_finds_an_english_page(corpus, store):
+    _page(corpus, "library.html", "Library", "The library is closed on Sunday afternoons during the summer.")
+    _page(corpus, "gym.html", "Gym", "The gym opens every morning during the summer.")
+    run_index(corpus, store)
+    answer = ask(store, "La bibliothèque est-elle ouverte le dimanche ?")
+    assert answer.kind == "fact" and answer.citations[0].source == "library.html"
+    assert "Sunday" in answer.answer
