@@ -54,8 +54,9 @@ def parse_glossary(text: str) -> Glossary:
         if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
             raise ValueError(f"glossary group {number} needs a `terms` list of strings")
         cleaned = tuple(term.strip() for term in terms if term.strip())
-        if len(cleaned) > 1:
-            groups.append(cleaned)
+        if len(cleaned) < 2:
+            raise ValueError(f"glossary group {number} has fewer than two terms: a group lists equivalents")
+        groups.append(cleaned)
     return Glossary(tuple(groups))
 
 

@@ -163,3 +163,10 @@ def test_a_passage_is_found_by_its_page_s_title_and_organisation(corpus, store):
     result = search(store, "partner universities Northbridge")
     # Every word matches only where the organisation counts as context: that passage alone is found.
     assert [hit.source for hit in result.results] == ["northbridge.html"]
+
+
+def test_a_glossary_group_of_one_term_is_refused_with_a_reason():
+    from kb.glossary import parse_glossary
+
+    with pytest.raises(ValueError, match="group 2 has fewer than two terms"):
+        parse_glossary('[[group]]\nterms = ["a", "b"]\n[[group]]\nterms = ["campus"]\n')
