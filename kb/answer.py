@@ -9,7 +9,7 @@ from kb.analysis import field_lang
 from kb.compose import Composition, compose
 from kb.confidence import AnswerModel, load_model
 from kb.glossary import Glossary, load_glossary
-from kb.highlight import highlight
+from kb.highlight import highlight, mark_spans
 from kb.language import detect_language
 from kb.lexicon import load_lexicon
 from kb.matching import WeightedConcept, highlight_terms
@@ -101,7 +101,11 @@ def warm_up(store: IndexStore) -> None:
 
 
 def _highlight(hits: list[Hit], concept_terms: dict[str, set[str]], matched_terms: dict[str, set[str]]) -> None:
-    """Mark the question's words and their expansions in each cited passage."""
+    """Mark, in each cited passage, the sentences the answer quotes; in a passage cited only as
+    context, the question's words and their expansions."""
     for hit in hits:
+        if hit.evidence:
+            hit.highlight = mark_spans(hit.text, hit.evidence)
+            continue
         lang = field_lang(hit.lang)
         hit.highlight = highlight(hit.text, concept_terms.get(lang, set()) | matched_terms.get(lang, set()), hit.lang)

@@ -47,6 +47,8 @@ _CLAUSE_BREAK = re.compile(r"[;:,()\[\]–—]|\s-\s|\b(?:but|however|whereas|al
                            r"toutefois|tandis|bien que|alors que)\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 NEGATION_CUES = words("negation_cues")
+_ANAPHORIC = words("anaphoric_openers")
+_CODE_REQUESTS = words("code_request_words")
 # Phrases with a negation word that negate nothing ("not only ... but also").
 _NOT_NEGATING = re.compile(r"\b(?:not only|not least|no later than|no doubt|non seulement|pas seulement|"
                            r"sans doute|non plus)\b", re.IGNORECASE)
@@ -296,6 +298,8 @@ def _supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concept
     answerability model's to judge, from the sentence's signals."""
     if not sentence.keys_found:
         return False
+    if sentence.features.get("code") and not _asks_for_code(question):
+        return False  # a line of code is never an answer in words
     # A telling word of the question in the sentence, or in its line ("Bold font weight. Same as 700.").
     if not any(concepts[index].concept.role != "light" for index in sentence.matched | sentence.in_line):
         return False
@@ -450,18 +454,45 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
             return Composition("fact", f"{text} [{number}]", [], citations,
                                _evidence(used), signals)
     parts = [first]
-    first_text = _clip(first)
-    second = _second_sentence(first, ranked, {id(s) for s in supporting}, len(first_text), concepts)
-    if second is not None:
-        parts.append(second)
-        if second.hit.passage_id == first.hit.passage_id and second.position < first.position:
-            parts.reverse()
+    antecedent = _antecedent(first, sentences)
+    if antecedent is not None and len(_clip(antecedent)) + len(_clip(first)) + 6 <= MAX_ANSWER_CHARS:
+        parts.insert(0, antecedent)  # "The splice() method ... It returns ..." reads on its own
+    else:
+        second = _second_sentence(first, ranked, {id(s) for s in supporting}, len(_clip(first)), concepts)
+        if second is not None:
+            parts.append(second)
+            if second.hit.passage_id == first.hit.passage_id and second.position < first.position:
+                parts.reverse()
     citations = []
     pieces = []
-    for part in parts:
+    for index, part in enumerate(parts):
         number = _cite(citations, part.hit)
-        pieces.append(f"{_clip(part)} [{number}]")
+        # Sentences side by side in one passage share one citation mark.
+        follows = index + 1 < len(parts) and parts[index + 1].hit.passage_id == part.hit.passage_id
+        pieces.append(_clip(part) if follows else f"{_clip(part)} [{number}]")
+    if _opens_with_pronoun(parts[0]) and antecedent is None:
+        # No sentence before it: its heading (or page title) says what "it" is.
+        subject = parts[0].hit.heading.rsplit(" > ", 1)[-1] or parts[0].hit.title
+        pieces[0] = f"{subject}: {pieces[0]}"
     return Composition("fact", " ".join(pieces), [], citations, _evidence(parts), signals)
+
+
+def _asks_for_code(question: QuestionAnalysis) -> bool:
+    return any(word in _CODE_REQUESTS for word in re.findall(r"\w+", question.text.lower()))
+
+
+def _opens_with_pronoun(sentence: ScoredSentence) -> bool:
+    """True when the sentence opens with a word that leans on what came before ("It", "Il", "This")."""
+    first = _WORD.match(sentence.text.removeprefix(ITEM_MARK.strip()).strip())
+    return first is not None and first.group(0).lower() in _ANAPHORIC
+
+
+def _antecedent(sentence: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredSentence | None:
+    """The sentence before one that opens with a pronoun, in the same passage, if there is one."""
+    if not _opens_with_pronoun(sentence):
+        return None
+    return next((other for other in sentences if other.hit.passage_id == sentence.hit.passage_id
+                 and other.position == sentence.position - 1), None)
 
 
 def fact_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], best: ScoredSentence,
@@ -517,6 +548,8 @@ def _second_sentence(first: ScoredSentence, ranked: Sequence[ScoredSentence], su
     for candidate in ranked:
         if candidate is first or candidate.text == first.text:
             continue
+        if candidate.features.get("code") and not first.features.get("code"):
+            continue  # code joins an answer in words only when the answer is code
         neighbour = candidate.hit.passage_id == first.hit.passage_id and abs(candidate.position - first.position) == 1
         strong = (id(candidate) in supporting and candidate.score >= SECOND_SENTENCE_SHARE * first.score
                   and main <= candidate.matched)

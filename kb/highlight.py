@@ -21,3 +21,18 @@ def highlight(text: str, terms: set[str], lang: str) -> str:
             cursor = token.endchar
     pieces.append(escape(text[cursor:], quote=False))
     return "".join(pieces)
+
+
+def mark_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` escaped for HTML with each (start, end) span wrapped in <mark> (the evidence an answer quotes)."""
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in sorted(spans):
+        start, end = max(start, cursor), min(end, len(text))
+        if start >= end:
+            continue
+        pieces.append(escape(text[cursor:start], quote=False))
+        pieces.append("<mark>" + escape(text[start:end], quote=False) + "</mark>")
+        cursor = end
+    pieces.append(escape(text[cursor:], quote=False))
+    return "".join(pieces)

@@ -141,3 +141,43 @@ def test_a_malformed_model_file_is_refused_with_a_reason():
         parse_model('{"weights": {}}')
     with pytest.raises(ValueError, match="malformed"):
         parse_model('{"passages": {"weights": []}, "sentences": {}, "answers": {}, "threshold": 0.5}')
+
+
+def test_a_leading_pronoun_brings_its_antecedent():
+    passage = hit("The splice() method changes the contents of an array. It returns an array containing the "
+                  "deleted elements.", heading="Return value", title="Array.prototype.splice()", source="splice.md")
+    _, composed = compose_for("What does splice return once it removes elements?", [passage])
+    assert composed.answer == ("The splice() method changes the contents of an array. It returns an array "
+                               "containing the deleted elements. [1]")
+    assert len(composed.evidence[passage.passage_id]) == 2
+
+
+def test_a_leading_pronoun_with_nothing_before_it_brings_its_heading():
+    passage = hit("It returns an array containing the deleted elements.", heading="Syntax > Return value",
+                  title="Array.prototype.splice()", source="splice.md")
+    _, composed = compose_for("What does splice return once it removes elements?", [passage])
+    assert composed.answer.startswith("Return value: It returns an array")
+
+
+def test_an_answer_marks_its_evidence_not_every_word_of_the_question(corpus, store):
+    from indexer.pipeline import run_index
+    from kb.answer import ask
+
+    (corpus / "page.md").write_text("---\ntitle: Trash\n---\n# Trash\n\nDeleted items stay in the trash for "
+                                    "30 days. The trash can be emptied by an admin.\n", encoding="utf-8")
+    run_index(corpus, store)
+    answer = ask(store, "How long do deleted items stay in the trash?")
+    [cited] = [hit for hit in answer.citations if hit.evidence]
+    assert cited.highlight == "<mark>Deleted items stay in the trash for 30 days.</mark> The trash can be " \
+                              "emptied by an admin."
+
+
+def test_a_line_of_code_answers_only_a_question_that_asks_for_code():
+    passage = hit("font-weight: bold;\nThe bold keyword sets a heavy weight.", title="font-weight", source="fw.md")
+    _, composed = compose_for("How do I set a heavy font-weight?", [passage])
+    assert composed.answer.startswith("The bold keyword")
+    only_code = hit("p {\n  font-weight: bold;\n}", title="font-weight", source="fw.md")
+    _, composed = compose_for("How is the font-weight set to bold?", [only_code])
+    assert composed.kind == "none"
+    _, composed = compose_for("Show a code example setting the font-weight to bold", [only_code])
+    assert "font-weight: bold;" in composed.answer

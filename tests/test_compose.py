@@ -214,7 +214,7 @@ def test_a_second_sentence_is_added_when_it_adds_something_and_fits():
     pages = [hit("Since 1998, Northbridge has offered a double degree with Lisbon. "
                  "Students in this programme stay three semesters in Portugal.", "Northbridge")]
     composed = answer("Where do Northbridge double degree students stay?", pages)
-    assert composed.answer == ("Since 1998, Northbridge has offered a double degree with Lisbon. [1] "
+    assert composed.answer == ("Since 1998, Northbridge has offered a double degree with Lisbon. "
                                "Students in this programme stay three semesters in Portugal. [1]")
 
 
