@@ -503,9 +503,13 @@ def fact_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     found = best.matched | best.in_context
     telling = [index for index, weighted in enumerate(concepts) if weighted.concept.role != "light"]
     rarest = sorted(telling, key=lambda index: -concepts[index].idf)
+    # The question's focus: its first telling word, what it asks about ("what *date*", "how many
+    # *engineers*", "quel est le taux d'*insertion*"); an answer that never names it is often not one.
+    focus = min(telling, key=lambda index: concepts[index].concept.start, default=None)
     return {
         # The question's two rarest words: an answer that lacks them is usually about something else.
         "rarest": sum(1.0 for index in rarest[:2] if index in found) / max(1, min(2, len(rarest))),
+        "focus": 1.0 if focus is None or focus in found else 0.0,
         "coverage": best.coverage,
         "rarity": best.features["rarity"],
         "own": len(best.matched) / max(1, len(best.matched | best.in_context)),

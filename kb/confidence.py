@@ -28,7 +28,8 @@ SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacen
                      "entity", "code", "lead", "long", "short")
 #: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
-FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "unknown")
+FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",
+            "unknown")
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,8 @@ _TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
     ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b|"
                           r"\bwhat number\b|\bnumeric(?:al)?\b|\bnumerique\b|\bquel nombre\b")),
     # "when" asks for a date only as the question's own word, not as a conjunction inside it.
-    ("year", re.compile(rf"{_CLAUSE_START}(?:since when|when|depuis quand|quand)\b|\bwhat year\b|\bwhich year\b|"
-                        r"\bquelle année\b|\bin what year\b")),
+    ("year", re.compile(rf"{_CLAUSE_START}(?:since when|when|depuis quand|quand)\b|\b(?:what|which) (?:year|date)\b|"
+                        r"\bquelle (?:année|date)\b|\bin what year\b")),
     ("person", re.compile(r"^(?:who|qui)\b|\bwho (?:is|was|has|heads|leads|runs|directs)\b|"
                           r"\bqui (?:est|dirige)\b")),
     ("place", re.compile(r"^(?:where|où)\b|\bin which (?:city|country|town|region)\b|\bdans quel(?:le)? "

@@ -181,3 +181,12 @@ def test_a_line_of_code_answers_only_a_question_that_asks_for_code():
     assert composed.kind == "none"
     _, composed = compose_for("Show a code example setting the font-weight to bold", [only_code])
     assert "font-weight: bold;" in composed.answer
+
+
+def test_an_answer_that_never_names_the_question_s_focus_says_so_in_its_signals():
+    question = "What is the application deadline for the summer school?"
+    _, composed = compose_for(question, [hit("The summer school runs for two weeks each July.", source="s.md")])
+    assert composed.signals["focus"] == 0.0
+    _, composed = compose_for(question, [hit("The application deadline for the summer school is 1 March.",
+                                             source="s.md")])
+    assert composed.signals["focus"] == 1.0
