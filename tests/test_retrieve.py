@@ -47,3 +47,11 @@ def test_common_words_only_are_all_required_and_few_in_a_large_index():
     query = build_store_query(telling, LargeIndex())  # type: ignore[arg-type]
     assert [(g.alternatives[0].text, g.required) for g in query.groups] == [
         ("css", False), ("property", False), ("outline", False)][-MAX_COMMON_CONCEPTS:]
+
+
+def test_common_words_beside_a_telling_one_are_searched_in_titles_and_headings_only():
+    concepts = [_concept("css", 0, frequency=50_000), _concept("property", 1, frequency=50_001),
+                _concept("visibility", 2, frequency=900)]
+    query = build_store_query(concepts, LargeIndex())  # type: ignore[arg-type]
+    assert [(g.alternatives[0].text, g.context_only) for g in query.groups] == [
+        ("css", True), ("property", True), ("visibility", False)]

@@ -170,3 +170,13 @@ def test_a_glossary_group_of_one_term_is_refused_with_a_reason():
 
     with pytest.raises(ValueError, match="group 2 has fewer than two terms"):
         parse_glossary('[[group]]\nterms = ["a", "b"]\n[[group]]\nterms = ["campus"]\n')
+
+
+def test_a_group_matched_in_context_only_ignores_the_body(corpus, store):
+    from kb.store import StoreQuery, TermAlternative, TermGroup
+
+    (corpus / "titled.md").write_text("---\ntitle: Visibility\n---\nIt hides an element.\n", encoding="utf-8")
+    (corpus / "body.md").write_text("---\ntitle: Display\n---\nVisibility is another property.\n", encoding="utf-8")
+    run_index(corpus, store)
+    query = StoreQuery(groups=[TermGroup([TermAlternative("visibility")], context_only=True)])
+    assert [hit.source for hit in store.search(query).hits] == ["titled.md"]

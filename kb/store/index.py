@@ -72,6 +72,7 @@ class TermGroup:
 
     alternatives: list[TermAlternative]
     required: bool = False
+    context_only: bool = False  # matched in passages' context (title, organisation, headings) only
 
 
 @dataclass
@@ -448,7 +449,8 @@ class IndexStore:
         required: list[wq.Query] = []
         bonus: list[wq.Query] = []
         for group in request.groups:
-            options = [self._alternative(alt.text, alt.weight, terms) for alt in group.alternatives]
+            options = [self._alternative(alt.text, alt.weight, terms, group.context_only)
+                       for alt in group.alternatives]
             options = [option for option in options if option is not None]
             if not options:
                 if group.required:  # a concept that must match but occurs nowhere: nothing can match
@@ -472,8 +474,10 @@ class IndexStore:
             return (wq.AndMaybe(must, optional) if optional is not None else must), terms, bonus_query
         return optional, terms, bonus_query
 
-    def _alternative(self, text: str, weight: float, terms: dict[str, set[str]]) -> wq.Query | None:
-        """A word or phrase matched in every language's body and context fields."""
+    def _alternative(self, text: str, weight: float, terms: dict[str, set[str]], context_only: bool = False,
+                     ) -> wq.Query | None:
+        """A word or phrase matched in every language's body and context fields (context only: title,
+        organisation and headings)."""
         per_field: list[wq.Query] = []
         searcher = self.searcher()
         for lang in ANALYSED_LANGS:
@@ -481,7 +485,7 @@ class IndexStore:
             if not tokens:
                 continue
             terms[lang].update(tokens)
-            for fieldname in (f"body_{lang}", f"context_{lang}"):
+            for fieldname in (f"context_{lang}",) if context_only else (f"body_{lang}", f"context_{lang}"):
                 # A term absent from a field only widens the union every match is walked through.
                 if any(searcher.doc_frequency(fieldname, token) == 0 for token in tokens):
                     continue
