@@ -123,15 +123,29 @@ _SCHEMAS: dict[str, Any] = {
     "Citation": {
         "allOf": [
             _ref("Result"),
-            {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer", "minimum": 1}}},
+            {"type": "object", "required": ["n", "evidence"], "properties": {
+                "n": {"type": "integer", "minimum": 1},
+                "evidence": {
+                    "type": "array",
+                    "description": "offsets in `text` (text[start:end]) of the sentences the answer quotes; "
+                                   "empty for a passage cited as context",
+                    "items": {"type": "object", "required": ["start", "end"], "properties": {
+                        "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 0}}},
+                },
+            }},
         ]
     },
     "Answer": {
         "type": "object",
-        "required": ["question", "kind", "answer", "items", "citations"],
+        "required": ["question", "kind", "answer", "confidence", "items", "citations"],
         "properties": {
             "question": {"type": "string"},
             "kind": {"type": "string", "enum": ["list", "fact", "none"]},
+            "confidence": {
+                "type": "number", "minimum": 0, "maximum": 1,
+                "description": "calibrated probability that the answer (or the 'not found') is right",
+            },
+            "lang": {"type": "string", "description": "the question's language"},
             "answer": {
                 "type": "string",
                 "nullable": True,
