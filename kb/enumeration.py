@@ -14,8 +14,14 @@ MAX_VALUE_CHARS = 48
 MIN_VALUES = 2
 _HEAD_SEPARATOR = re.compile(r"\s*(?::\s|\s[-–—]\s)")
 _NUMERIC = re.compile(r"^[\d\s.,%+-]*$")
-_COMMA_RUN = re.compile(r"[A-ZÀ-Ý][\w&+.'-]*(?:\s+[\w&+.'-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.'-]*"
-                        r"(?:\s+[\w&+.'-]+){0,3}){2,}(?:,?\s+(?:and|et|or|ou)\s+[\w&+.'-]+(?:\s+[\w&+.'-]+){0,3})?")
+# A proper name: capitalised words, with the small words names hold between them ("Institut für Technologie").
+_NAME = (r"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*(?:[^\S\n]+(?:(?:de|du|des|of|the|für|der|di|del|la|le|y|&)[^\S\n]+)?"
+         r"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*)*")
+# Two names joined by "and"/"et" ("le Karlsruher Institut für Technologie et la Technische Universität Berlin").
+# Runs of names stay within a line: a list's last item and the next line's first word are not one name.
+_COMMA_RUN = re.compile(rf"{_NAME}(?:[^\S\n]*,[^\S\n]*{_NAME}){{2,}}(?:,?[^\S\n]+(?:and|et|or|ou)[^\S\n]+{_NAME})?")
+_PAIR = re.compile(rf"(?P<first>{_NAME})(?:[^\S\n]*\([^)\n]{{1,20}}\))?[^\S\n]*,?[^\S\n]+(?:and|et|or|ou)[^\S\n]+(?:(?:the|le|la|les|l['’])[^\S\n]*)?"
+                   rf"(?:avec[^\S\n]+(?:(?:le|la|les|l['’])[^\S\n]*)?)?(?P<second>{_NAME})")
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,9 @@ def _is_value(text: str) -> bool:
 
 def enumerated_values(text: str) -> list[Value]:
     """The values the passage enumerates, in order: list items' heads first, then table rows, then a
-    comma-separated run of names; empty when the passage enumerates fewer than MIN_VALUES."""
-    for finder in (_item_values, _table_values, _run_values):
+    comma-separated run of names, then two names joined by "and"; empty when it enumerates fewer
+    than MIN_VALUES."""
+    for finder in (_item_values, _table_values, _run_values, _pair_values):
         values = finder(text)
         if len(values) >= MIN_VALUES:
             return values
@@ -92,3 +99,13 @@ def _run_values(text: str) -> list[Value]:
                 start = match.start() + part.start() + part.group(0).find(piece)
                 values.append(Value(piece, start, start + len(piece)))
     return values
+
+
+def _pair_values(text: str) -> list[Value]:
+    for match in _PAIR.finditer(text):
+        names = [(match.group(name), match.start(name)) for name in ("first", "second")]
+        # Two full names ("Karlsruher Institut für Technologie"): single words joined by "and" are
+        # mostly prose ("Chrome and Firefox support it"), not a list.
+        if all(len(name.split()) >= 2 for name, _ in names):
+            return [Value(name, start, start + len(name)) for name, start in names]
+    return []

@@ -197,8 +197,10 @@ class Lexicon:
 
     def related(self, word: str, lang: str) -> list[str]:
         """Synonyms (English) and translations of a word typed in `lang`, at most MAX_RELATED of each."""
-        synonyms = self.synonyms(word) if lang == "en" else []
-        return _distinct(synonyms[:MAX_RELATED] + self.translations(word, lang)[:MAX_RELATED], word)
+        synonyms = self.synonyms(word)[:MAX_RELATED] if lang == "en" else []
+        # A country reached through its adjective has its other-language name too: German -> Germany -> Allemagne.
+        places = [name for synonym in synonyms for name in self.territories.get(synonym.lower(), [])]
+        return _distinct(synonyms + places + self.translations(word, lang)[:MAX_RELATED], word)
 
 
 def _stem(word: str, lang: str) -> str:

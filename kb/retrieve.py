@@ -92,7 +92,10 @@ def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glos
     weighted = []
     for concept in concepts:
         expansions: list[str] = []
-        if concept.role in ("content", "light", "place"):
+        # A name is searched as typed, unless the index never has it: then what the lexicon relates it
+        # to ("German" -> Germany, Allemagne) stands for it.
+        unseen_name = concept.role == "name" and not any(store.document_frequency(term) for term in concept.terms)
+        if concept.role in ("content", "light", "place") or unseen_name:
             for term in concept.terms:
                 expansions.extend(glossary.equivalents(term) if glossary is not None else [])
                 expansions.extend(lexicon.related(term, question.lang) if lexicon is not None else [])

@@ -80,6 +80,12 @@ def test_enumerations_are_found_in_items_tables_and_runs_of_names():
     run = enumerated_values("It takes part in large conferences (NAFSA, APAIE, EAIE) every year.")
     assert [v.label for v in run] == ["NAFSA", "APAIE", "EAIE"]
     assert enumerated_values("One plain sentence, with a comma.") == []
+    pair = enumerated_values("A double degree exists with the Karlsruher Institut für Technologie and the "
+                             "Technische Universität Berlin.")
+    assert [v.label for v in pair] == ["Karlsruher Institut für Technologie", "Technische Universität Berlin"]
+    # A run of names ends at its line and at its last name.
+    run = enumerated_values("Free.\nMicrosoft Teams, GitHub, GitLab and Zapier need Team.")
+    assert [v.label for v in run] == ["Microsoft Teams", "GitHub", "GitLab", "Zapier"]
 
 
 # -- facts: evidence, neighbours, case ----------------------------------------------------------------

@@ -24,8 +24,9 @@ def test_synonyms_come_from_the_word_s_commonest_sense():
     assert "spring" not in lexicon.synonyms("give")  # "give" is a verb first, not the noun of springiness
 
 
-def test_an_adjective_leads_to_the_noun_it_pertains_to():
+def test_an_adjective_leads_to_the_noun_it_pertains_to_in_both_languages():
     assert "Germany" in load_lexicon().synonyms("German")
+    assert {"Germany", "Allemagne"} <= set(load_lexicon().related("German", "en"))
 
 
 def test_translations_both_ways_and_from_inflected_forms():
@@ -57,3 +58,11 @@ def test_a_french_question_finds_an_english_page(corpus, store):
     answer = ask(store, "La bibliothèque est-elle ouverte le dimanche ?")
     assert answer.kind == "fact" and answer.citations[0].source == "library.html"
     assert "Sunday" in answer.answer
+
+
+def test_a_name_the_index_never_has_is_searched_through_what_the_lexicon_relates_it_to(corpus, store):
+    _page(corpus, "fr.html", "Doubles diplômes", "En Allemagne, l'école propose un double diplôme avec la "
+                                                  "Technische Universität Berlin.")
+    run_index(corpus, store)
+    answer = ask(store, "Which German university offers a double degree?")  # "German" is nowhere in the pages
+    assert answer.kind != "none" and "Technische Universität Berlin" in answer.answer
