@@ -351,6 +351,9 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     for rank, sentence in enumerate(ranked):
         if rank >= VALUE_PASSAGES and sentence.hit.doc_id not in best_pages:
             continue
+        held = sentence.matched | sentence.in_line | sentence.in_heading
+        if not any(concepts[index].concept.role != "light" for index in held):
+            continue  # a list in a passage that holds nothing of the question is another list
         values = enumerated_values(sentence.hit.text)
         if len(values) >= MIN_VALUES:
             # The line just before the values introduces them ("The following keywords are allowed:").

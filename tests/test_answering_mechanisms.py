@@ -196,3 +196,12 @@ def test_an_answer_that_never_names_the_question_s_focus_says_so_in_its_signals(
     _, composed = compose_for(question, [hit("The application deadline for the summer school is 1 March.",
                                              source="s.md")])
     assert composed.signals["focus"] == 1.0
+
+
+def test_a_list_in_a_passage_that_holds_nothing_of_the_question_is_not_the_answer():
+    unrelated = hit("We attend large conferences (NAFSA, APAIE, EAIE) every year.", heading="Events",
+                    source="esme.md", passage_id="p-events")
+    answer_passage = hit("The 5 BRICS countries are priority destinations for the school.", heading="Partners",
+                         source="esme.md", passage_id="p-partners")
+    _, composed = compose_for("Which countries are priority destinations?", [unrelated, answer_passage])
+    assert composed.kind == "fact" and "BRICS" in composed.answer
