@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from kb.analysis import analyse, field_lang
 from kb.confidence import Logistic, load_model
+from kb.enumeration import enumerated_values
 from kb.glossary import Glossary
 from kb.lexicon import Lexicon
 from kb.matching import ConceptPattern, WeightedConcept, analysed, found_in, looks_like_code, patterns_for
@@ -217,9 +218,11 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
         relevance.update(judge_relevance(extra, concepts, ranker, top))
         hits = hits + extra
     ranked = sorted(hits, key=lambda hit: -relevance[hit.passage_id])
-    # A list of values may stand in any passage of the best pages; a fact's sentence is in the first few.
-    return Candidates(ranked if question.kind == "list" else ranked[:FACT_CANDIDATES], found.matched_terms,
-                      relevance, ranked)
+    read = ranked[:FACT_CANDIDATES]
+    if question.kind == "list":
+        # A list of values may stand in any passage of the best pages: those that enumerate some are read too.
+        read += [hit for hit in ranked[FACT_CANDIDATES:] if enumerated_values(hit.text)]
+    return Candidates(read, found.matched_terms, relevance, ranked)
 
 
 def _other_passages_of_best_pages(store: IndexStore, hits: list[Hit], relevance: dict[str, float]) -> list[Hit]:
