@@ -13,6 +13,7 @@ with the glossary only (`Lexicon.sources` says what was found). Files are read l
 from __future__ import annotations
 
 import gzip
+import mmap
 import os
 import re
 from collections.abc import Iterator
@@ -47,7 +48,7 @@ class _WordNet:
     index: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # pos -> lemma -> offsets
     tagged: dict[str, dict[str, int]] = field(default_factory=dict)  # pos -> lemma -> senses seen in corpora
     exceptions: dict[str, dict[str, str]] = field(default_factory=dict)  # pos -> inflected -> lemma
-    data: dict[str, bytes] = field(default_factory=dict)  # pos -> data file
+    data: dict[str, mmap.mmap] = field(default_factory=dict)  # pos -> data file, mapped (shared by processes)
 
     @classmethod
     def load(cls, root: Path) -> _WordNet | None:
@@ -77,7 +78,8 @@ class _WordNet:
                     if len(parts) >= 2:
                         exceptions.setdefault(parts[0], parts[1])
             wordnet.exceptions[pos] = exceptions
-            wordnet.data[pos] = (root / f"data.{name}").read_bytes()
+            with open(root / f"data.{name}", "rb") as handle:
+                wordnet.data[pos] = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         return wordnet
 
     def lemmas(self, word: str, pos: str) -> list[str]:
@@ -155,6 +157,7 @@ class Lexicon:
     french_english: dict[str, list[str]] = field(default_factory=dict)
     territories: dict[str, list[str]] = field(default_factory=dict)  # a name in one language -> the other's
     sources: list[str] = field(default_factory=list)
+    _stems: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # lang -> stem -> headwords
 
     def synonyms(self, word: str) -> list[str]:
         """English synonyms from the word's most frequent senses, and the nouns its adjectives pertain to."""
@@ -191,9 +194,18 @@ class Lexicon:
         found = list(table.get(key, []))
         if not found and table:
             # An inflected form ("renvoie", "removes"): the headwords of the same stem.
-            for headword in _stems(lang, id(table), table).get(_stem(key, lang), []):
+            for headword in self._headwords_by_stem(lang, table).get(_stem(key, lang), []):
                 found += table[headword]
         return _distinct(found + self.territories.get(key, []), word)
+
+    def _headwords_by_stem(self, lang: str, table: dict[str, list[str]]) -> dict[str, list[str]]:
+        """A dictionary's headwords by stem, built on first use."""
+        if lang not in self._stems:
+            stems: dict[str, list[str]] = {}
+            for headword in table:
+                stems.setdefault(_stem(headword, lang), []).append(headword)
+            self._stems[lang] = stems
+        return self._stems[lang]
 
     def related(self, word: str, lang: str) -> list[str]:
         """Synonyms (English) and translations of a word typed in `lang`, at most MAX_RELATED of each."""
@@ -205,19 +217,6 @@ class Lexicon:
 
 def _stem(word: str, lang: str) -> str:
     return " ".join(analyse(word, lang))
-
-
-_stem_tables: dict[tuple[str, int], dict[str, list[str]]] = {}
-
-
-def _stems(lang: str, key: int, table: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The table's headwords by stem, built once."""
-    if (lang, key) not in _stem_tables:
-        stems: dict[str, list[str]] = {}
-        for headword in table:
-            stems.setdefault(_stem(headword, lang), []).append(headword)
-        _stem_tables[(lang, key)] = stems
-    return _stem_tables[(lang, key)]
 
 
 def _distinct(terms: list[str], word: str) -> list[str]:
