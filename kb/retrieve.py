@@ -40,8 +40,10 @@ COMMON_EXPANSION_FLOOR = 50
 COMMON_CONCEPT_SHARE = 0.02
 COMMON_CONCEPT_MIN_PASSAGES = 10_000
 #: Concepts a store query looks for at most (names and the rarest others): a union of hundreds of
-#: words takes seconds to score (a 200-number question took 3.7 s on 17,000 pages).
-MAX_SEARCHED_CONCEPTS = 10
+#: words takes seconds to score (a 200-number question took 3.7 s on 17,000 pages). Measured with
+#: bench/calibrate.py on the development questions: 10 -> 0.582, 8 -> 0.588, 6 -> 0.568 (and the MDN
+#: search 129 -> 118 ms per question at 8).
+MAX_SEARCHED_CONCEPTS = 8
 #: When every word of a question is common in a large index, any of them matches most of it (0.5 s
 #: to rank "css property element" on 17,000 pages, 2.7 s for 80 such words): the passages holding
 #: all of this many of the rarest are searched first, and any of them only if none holds them all.
