@@ -38,7 +38,7 @@ from qa_sets import QuestionSet, available_sets, index_for  # noqa: E402
 from kb.answer import candidate_answer, decide  # noqa: E402
 from kb.compose import score_sentences  # noqa: E402
 from kb.retrieve import passage_features  # noqa: E402
-from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerModel, Logistic, fit, load_model  # noqa: E402
+from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerModel, Logistic, fit, fit_choice, load_model  # noqa: E402
 from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches  # noqa: E402
 from kb.store import IndexStore  # noqa: E402
 
@@ -102,8 +102,8 @@ def fit_passage_ranker(questions: Sequence[PassageQuestion]) -> tuple[Logistic, 
 
 
 def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: AnswerModel,
-                  ) -> list[tuple[dict[str, float], float]]:
-    """(features, 1 or 0) for every candidate sentence of every fact question that has a right one."""
+                  ) -> list[list[tuple[dict[str, float], float]]]:
+    """Per fact question that has a right candidate sentence: (features, 1 or 0) for every candidate."""
     rows = []
     for question in questions:
         if question.kind != "fact":
@@ -118,7 +118,7 @@ def sentence_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: A
             line = sentence.hit.text[line_start:line_end if line_end >= 0 else None]
             labels.append(1.0 if _holds_answer(line, sentence.hit.source, question) else 0.0)
         if any(labels):
-            rows.extend((sentence.features, label) for sentence, label in zip(sentences, labels, strict=True))
+            rows.append([(sentence.features, label) for sentence, label in zip(sentences, labels, strict=True)])
     return rows
 
 
@@ -210,10 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"passage ranking quality {quality:.3f} on {len(passages)} questions")
 
     log("fitting the sentence ranker")
-    sentences: list[tuple[dict[str, float], float]] = []
+    sentences: list[list[tuple[dict[str, float], float]]] = []
     for question_set in sets:
         sentences += sentence_rows(stores[question_set.name], question_set.load("dev"), model)
-    model = replace(model, sentences=fit(sentences, SENTENCE_FEATURES, l2=0.001))
+    model = replace(model, sentences=fit_choice(sentences, SENTENCE_FEATURES, l2=0.001))
+    first_right = sum(max(group, key=lambda row: model.sentences.score(row[0]))[1] > 0 for group in sentences)
+    log(f"sentence ranker: a right sentence first for {first_right} of {len(sentences)} questions")
 
     log("fitting answerability")
     dev_rows, heldout_rows = [], []
@@ -229,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     none_share = (sum(q.kind == "none" for q in without) + 1) / (len(without) + 2)  # Laplace: few such questions
     model = replace(model, threshold=threshold, none_without_candidate=round(none_share, 3), fitted_on={
         "sets": {s.name: len(s.load("dev")) for s in sets},
-        "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": len(sentences), "answers": len(with_candidate), "threshold_errors": decided,
+        "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": {"questions": len(sentences), "candidates": sum(map(len, sentences)), "right_first": first_right}, "answers": len(with_candidate), "threshold_errors": decided,
         "command": "bench/calibrate.py",
     })
     MODEL_PATH.write_text(model.to_json(), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ from kb.matching import (
     sentence_spans,
 )
 from kb.models import AnswerItem, Hit
-from kb.question import ORGANISATION_WORDS, AnswerType, QuestionAnalysis, fold
+from kb.answer_types import AnswerType, value_spans
+from kb.question import ORGANISATION_WORDS, QuestionAnalysis
+from kb.text import TABLE_CELL_SEPARATOR, fold
 from kb.wordlists import words
 
 #: A list item needs this share, with every content concept of the property found (one may be missing
@@ -53,29 +56,8 @@ _CODE_REQUESTS = words("code_request_words")
 _NOT_NEGATING = re.compile(r"\b(?:not only|not least|no later than|no doubt|non seulement|pas seulement|"
                            r"sans doute|non plus)\b", re.IGNORECASE)
 
-_NUMBER_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                 "fifty|hundred|hundreds|thousand|thousands|dozen|dozens|deux|trois|quatre|cinq|six|sept|huit|"
-                 "neuf|dix|onze|douze|quinze|vingt|trente|quarante|cinquante|cent|cents|mille|dizaine|"
-                 "dizaines|centaine|centaines")
-_YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
-_TYPE_PATTERNS: dict[str, re.Pattern[str]] = {
-    "percent": re.compile(r"\d+(?:[.,]\d+)?\s?(?:%|per ?cent|pour ?cent)|\b(?:half|a third|two thirds|"
-                          r"a quarter|three quarters|majority|moitié|tiers|quart|majorité)\b", re.IGNORECASE),
-    "money": re.compile(r"[€$£]\s?\d|\d[\d\s.,]*\s?(?:€|euros?|dollars?|\$|£|EUR|USD|GBP)\b", re.IGNORECASE),
-    "duration": re.compile(rf"(?:\b\d+(?:[.,]\d+)?|\b(?:{_NUMBER_WORDS}|one|a|an|un|une))[\s-]+(?:full[\s-]+)?"
-                           r"(?:seconds?|minutes?|hours?|weeks?|months?|years?|days?|semesters?|terms?|trimesters?|"
-                           r"quarters?|secondes?|heures?|semaines?|mois|ans|années?|jours?|semestres?|trimestres?)\b"
-                           r"|\b\d+(?:[.,]\d+)?\s?(?:ms|s|min|h)\b", re.IGNORECASE),
-    "number": re.compile(rf"(?<![\w.,])\d+(?:[.,\s]\d{{3}})*(?:[.,]\d+)?(?![\w%]|\s?%)|\b(?:{_NUMBER_WORDS})\b",
-                         re.IGNORECASE),
-    "year": _YEAR,
-}
-_CAPITALISED = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Ý][\w&+-]*)")
-_PERSON = re.compile(r"(?<![\w'’])(?:Dr\.?\s|Prof\.?\s|Professor\s|Mr\.?\s|Mrs\.?\s|Ms\.?\s|M\.\s|Mme\s)?"
-                     r"[A-ZÀ-Ý][a-zà-ÿ]+(?:[\s-][A-ZÀ-Ý][a-zà-ÿ]+)+")
 _ENUMERATED_NAMES = re.compile(r"[A-ZÀ-Ý][\w&+.-]*(?:\s+[\w&+.-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.-]*"
                                r"(?:\s+[\w&+.-]+){0,3}){2,}")
-_PLACE = re.compile(r"\b(?:in|at|à|en|au|aux|dans)\s+(?:the\s+)?([A-ZÀ-Ý][\w-]+)")
 
 
 @dataclass
@@ -138,29 +120,9 @@ def is_negated(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
 def answer_type_spans(sentence: str, answer_type: AnswerType | None, question: QuestionAnalysis,
                       ) -> list[tuple[int, int]]:
     """Where `sentence` shows the kind of answer the question expects (a number, a year, a name...)."""
-    if answer_type is None:
-        return []
     asked = {fold(word) for word in re.findall(r"[\w&+-]+", question.text)}
     asked |= {fold(part) for name in question.entities for part in name.split()}
-    if answer_type in _TYPE_PATTERNS:
-        spans = []
-        # "How many" is answered by a share when the page gives no count.
-        patterns = [_TYPE_PATTERNS[answer_type]] + ([_TYPE_PATTERNS["percent"]] if answer_type == "number" else [])
-        for match in (m for pattern in patterns for m in pattern.finditer(sentence)):
-            if answer_type == "number" and _YEAR.fullmatch(match.group(0).strip()):
-                continue
-            if fold(match.group(0).strip()) in asked:
-                continue
-            spans.append(match.span())
-        return spans
-    if answer_type == "person":
-        return [m.span() for m in _PERSON.finditer(sentence)
-                if not ({fold(word) for word in m.group(0).split()} & (asked | ORGANISATION_WORDS))]
-    if answer_type == "place":
-        return [m.span(1) for m in _PLACE.finditer(sentence) if fold(m.group(1)) not in asked]
-    # "which ..." asks for names: capitalised words the question did not bring, past the first word.
-    return [m.span() for m in _CAPITALISED.finditer(sentence)
-            if m.start() > 2 and fold(m.group(0).rstrip("+")) not in asked and len(m.group(0)) > 1]
+    return value_spans(sentence, answer_type, asked, ORGANISATION_WORDS)
 
 
 def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
@@ -191,6 +153,7 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
         spans = sentence_spans(hit)
         found = [_found(patterns, hit.text[start:end], hit.lang) for start, end in spans]
         lines = _line_numbers(hit.text, spans)
+        headers = _table_headers(hit.text)
         for position, (start, end) in enumerate(spans):
             # A sentence leans on the rest of its line (a list item: "rows: The number of visible text
             # lines. ... the default value is 2.") and on the lines beside it (a definition's term):
@@ -202,9 +165,28 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
                     around = same_line if lines[other] == lines[position] else nearby
                     for index, credit in credits.items():
                         around[index] = max(credit, around.get(index, 0.0))
+                # A table row is read under its header row ("Plan | Requests per minute" over "Business | 1,000").
+                header = headers.get(lines[position])
+                if header is not None and header != lines[position]:
+                    for other in (o for o, line in enumerate(lines) if line == header):
+                        for index, credit in found[other][0].items():
+                            nearby[index] = max(credit, nearby.get(index, 0.0))
             scored.append(_score(question, patterns, total, total_idf, hit, position, start, end,
                                  found[position], in_context, same_line, nearby, rank, entity_names, ranker))
     return scored
+
+
+def _table_headers(text: str) -> dict[int, int]:
+    """Line number -> the header line of its table, for the lines of tables ("a | b" rows)."""
+    headers: dict[int, int] = {}
+    header: int | None = None
+    for number, line in enumerate(text.split("\n")):
+        if TABLE_CELL_SEPARATOR in line:
+            header = number if header is None else header
+            headers[number] = header
+        else:
+            header = None
+    return headers
 
 
 def _line_numbers(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
@@ -278,6 +260,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "entity": 1.0 if any(name in fold(sentence) for name in entity_names) else 0.0,
         "code": 1.0 if looks_like_code(sentence) else 0.0,
         "lead": 1.0 if position == 0 and hit.position == 0 else 0.0,
+        "foreign": 1.0 if hit.lang != question.lang else 0.0,
         "long": 1.0 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0,
         "short": 1.0 if len(sentence) < 25 else 0.0,
     }
@@ -558,7 +541,8 @@ def _second_sentence(first: ScoredSentence, ranked: Sequence[ScoredSentence], su
         if candidate.features.get("code") and not first.features.get("code"):
             continue  # code joins an answer in words only when the answer is code
         neighbour = candidate.hit.passage_id == first.hit.passage_id and abs(candidate.position - first.position) == 1
-        strong = (id(candidate) in supporting and candidate.score >= SECOND_SENTENCE_SHARE * first.score
+        # Scores are log-odds: their difference is the log of how much less likely the runner-up is.
+        strong = (id(candidate) in supporting and candidate.score - first.score >= math.log(SECOND_SENTENCE_SHARE)
                   and main <= candidate.matched)
         if not (strong or neighbour):
             continue

@@ -23,9 +23,9 @@ PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
 #: an enumeration of names, the passage's relevance, an organisation named, code, the page's lead
-#: sentence, and length.
+#: sentence, a language other than the question's, and length.
 SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "enumerates", "relevance",
-                     "entity", "code", "lead", "long", "short")
+                     "entity", "code", "lead", "foreign", "long", "short")
 #: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
 FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",
@@ -125,6 +125,48 @@ def fit(rows: Sequence[tuple[Mapping[str, float], float]], names: Sequence[str] 
         if max(abs(s) for s in step) < 1e-7:
             break
     return Logistic(dict(zip(names, beta[1:], strict=True)), beta[0])
+
+
+def fit_choice(groups: Sequence[Sequence[tuple[Mapping[str, float], float]]], names: Sequence[str],
+               l2: float = 0.05, steps: int = 50) -> Logistic:
+    """A ranker fitted so that, within each group (one question's candidates), the right candidates
+    (target 1) come first: a conditional logit, maximising the mean log softmax weight of each group's
+    right candidates. Easy wrong candidates elsewhere cost nothing, unlike a pointwise fit; the bias
+    cancels within a group and stays 0. The objective is concave: Newton's method converges."""
+    size = len(names)
+    data = [([signals.get(name, 0.0) for name in names], target > 0) for group in groups for signals, target in group]
+    bounds = []
+    at = 0
+    for group in groups:
+        if any(target > 0 for _, target in group):
+            bounds.append((at, at + len(group)))
+        at += len(group)
+    penalty = l2 * len(bounds)
+    beta = [0.0] * size
+    for _ in range(steps):
+        gradient = [-penalty * b for b in beta]
+        hessian = [[-penalty if i == j else 0.0 for j in range(size)] for i in range(size)]
+        for start, end in bounds:
+            group = data[start:end]
+            scores = [sum(b * v for b, v in zip(beta, x, strict=True)) for x, _ in group]
+            top = max(scores)
+            weights = [math.exp(score - top) for score in scores]
+            mass = sum(weights)
+            mean = [sum(w * x[i] for w, (x, _) in zip(weights, group, strict=True)) / mass for i in range(size)]
+            right = [x for x, is_right in group if is_right]
+            for i in range(size):
+                gradient[i] += sum(x[i] for x in right) / len(right) - mean[i]
+                for j in range(i, size):
+                    covariance = (sum(w * x[i] * x[j] for w, (x, _) in zip(weights, group, strict=True)) / mass
+                                  - mean[i] * mean[j])
+                    hessian[i][j] -= covariance
+                    if j != i:
+                        hessian[j][i] -= covariance
+        step = _solve([[-value for value in row] for row in hessian], gradient)
+        beta = [b + s for b, s in zip(beta, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-7:
+            break
+    return Logistic(dict(zip(names, beta, strict=True)), 0.0)
 
 
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:

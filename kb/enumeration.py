@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kb.text import TABLE_CELL_SEPARATOR
+
 ITEM_MARK = "•"
 #: A list item this short is a value (a term of a definition list, a keyword); longer ones describe.
 MAX_VALUE_WORDS = 5
@@ -73,9 +75,9 @@ def _item_values(text: str) -> list[Value]:
 
 def _table_values(text: str) -> list[Value]:
     values = []
-    rows = [(offset, line) for offset, line in _lines(text) if line.count(" | ") >= 1]
+    rows = [(offset, line) for offset, line in _lines(text) if line.count(TABLE_CELL_SEPARATOR) >= 1]
     for index, (offset, line) in enumerate(rows):
-        cells = [cell.strip() for cell in line.split(" | ")]
+        cells = [cell.strip() for cell in line.split(TABLE_CELL_SEPARATOR)]
         # The first cell that names something (not a number): the row's key.
         key = next((cell for cell in cells if cell and not _NUMERIC.match(cell)), None)
         if index == 0 and len(rows) > 2:

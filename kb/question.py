@@ -9,30 +9,19 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import analyse
+from kb.answer_types import HARD_TYPES, AnswerType, question_answer_type, type_words
 from kb.glossary import Glossary
 from kb.language import detect_language
+from kb.text import fold
 from kb.wordlists import words
 
 Kind = Literal["list", "fact"]
 Role = Literal["content", "light", "place", "name", "number"]
-AnswerType = Literal["percent", "money", "duration", "number", "year", "person", "place", "name"]
-
-#: Answer types a sentence must show to answer the question at all ("how many" needs a number).
-HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
 
 
 def word_set(text: str) -> frozenset[str]:
     """The whitespace-separated words of a word-list literal."""
     return frozenset(text.split())
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free text of the same length, so offsets stay valid."""
-    folded = []
-    for char in text:
-        base = unicodedata.normalize("NFD", char)[0].lower()
-        folded.append(base if len(base) == 1 else char)
-    return "".join(folded)
 
 
 # The per-language word lists (kb/data/lang/*.toml), both languages at once: a question may mix them.
@@ -66,44 +55,6 @@ _LIST_OPENING = re.compile(
 _SINGULAR_S = re.compile(r"(?:ss|us|is|ics)$")
 #: Words a noun phrase of a list question may hold before its noun ("which two schools").
 _NOUN_PHRASE_WORDS = 3
-
-#: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
-_CLAUSE_START = r"(?:^|[,;:—–?]\s*|\s-\s)"
-_TYPE_PATTERNS: tuple[tuple[AnswerType, re.Pattern[str]], ...] = (
-    ("percent", re.compile(r"\b(?:percentage|percent|proportion|share|fraction|ratio|pourcentage|"
-                           r"quelle part|quelle proportion|taux)\b|\bla part d")),
-    ("money", re.compile(r"\bhow much (?:does|do|is|are|will)\b.*\b(?:cost|pay|charge)|\b(?:combien coûte|"
-                         r"combien co[uû]tent|quel est le (?:prix|co[uû]t)|what (?:is|are) the (?:cost|price|"
-                         r"fees?|tuition))")),
-    ("duration", re.compile(r"\bhow long\b|\bcombien de temps\b|\bquelle (?:est la )?durée\b|"
-                            r"\bwhat (?:is the )?(?:duration|length)\b|\bhow many (?:seconds|minutes|hours|weeks|months|"
-                            r"years|days|semesters)\b|\bcombien de (?:secondes|minutes|heures|semaines|mois|ans|"
-                            r"années|jours|semestres)\b")),
-    ("number", re.compile(r"\bhow many\b|\bcombien\b|\bnumber of\b|\bnombre d(?:e|')|\bhow much\b|"
-                          r"\bwhat number\b|\bnumeric(?:al)?\b|\bnumerique\b|\bquel nombre\b")),
-    # "when" asks for a date only as the question's own word, not as a conjunction inside it.
-    ("year", re.compile(rf"{_CLAUSE_START}(?:since when|when|depuis quand|quand)\b|\b(?:what|which) (?:year|date)\b|"
-                        r"\bquelle (?:année|date)\b|\bin what year\b")),
-    ("person", re.compile(r"^(?:who|qui)\b|\bwho (?:is|was|has|heads|leads|runs|directs)\b|"
-                          r"\bqui (?:est|dirige)\b")),
-    ("place", re.compile(r"^(?:where|où)\b|\bin which (?:city|country|town|region)\b|\bdans quel(?:le)? "
-                         r"(?:ville|pays|région)\b")),
-    ("name", re.compile(rf"{_CLAUSE_START}(?:(?:in|at|for|from|of|with)\s+)?(?:which|what)\s+(?!is\b|are\b|was\b|"
-                        r"were\b|does\b|do\b|did\b|can\b|has\b|have\b)[\w'-]+|"
-                        rf"{_CLAUSE_START}(?:(?:dans|à|pour|avec|de)\s+)?(?:quels|quelles|quel|quelle)\s+(?!est\b|sont\b)"
-                        r"[\w'-]+")),
-)
-
-
-# Words that only say which kind of answer is wanted ("what proportion"): the answer itself stands for them.
-TYPE_WORDS: dict[str, frozenset[str]] = {
-    "percent": word_set("percentage percent proportion share fraction ratio pourcentage part taux"),
-    "number": word_set("number numbers nombre numeric numerical numérique"),
-    "duration": word_set("duration length durée duree"),
-    "money": word_set("cost costs price prix coût cout amount montant"),
-}
-
-
 @dataclass(frozen=True)
 class KnownEntity:
     """An organisation of the index (its `school` value) and the names a question may call it by."""
@@ -431,16 +382,6 @@ def _names_organisations(noun: str, entities: Sequence[KnownEntity]) -> bool:
     return any(stem in fold(variant) for entity in entities for variant in entity.variants)
 
 
-def _answer_type(text: str, kind: Kind) -> AnswerType | None:
-    folded = fold(text).replace("’", "'")
-    for answer_type, pattern in _TYPE_PATTERNS:
-        if answer_type == "name" and kind == "list":
-            continue
-        if pattern.search(folded if answer_type != "name" else text.strip().lower()):
-            return answer_type
-    return None
-
-
 def _is_yes_no(text: str, tokens: list[_Token]) -> bool:
     if not tokens:
         return False
@@ -466,9 +407,9 @@ def analyse_question(
     concepts = _concepts(text, lang, skip, glossary)
     tokens = _tokens(text)
     # A list of organisations names them; values and facts may be asked for by "which X" too.
-    answer_type = _answer_type(text, "list" if list_form and list_form.organisations else "fact")
-    type_words = TYPE_WORDS.get(answer_type or "", frozenset())
-    concepts = [concept for concept in concepts if fold(concept.text) not in {fold(w) for w in type_words}]
+    answer_type = question_answer_type(text, organisations_listed=bool(list_form and list_form.organisations))
+    asked_type = type_words(answer_type or "")
+    concepts = [concept for concept in concepts if fold(concept.text) not in asked_type]
     return QuestionAnalysis(
         text=text,
         lang=lang,

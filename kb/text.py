@@ -10,6 +10,8 @@ import pysbd
 
 _SPACES = re.compile(r"\s+")
 SENTENCE_LANGUAGES = {"en", "fr", "de", "es", "it", "nl"}
+#: What joins a table row's cells in passage text: one row a line, its header row first.
+TABLE_CELL_SEPARATOR = " | "
 
 
 def normalise(text: str) -> str:
@@ -36,3 +38,12 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
             continue
         sentences.extend(piece.strip() for piece in _segmenter(lang).segment(line) if piece.strip())
     return sentences
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text of the same length, so offsets stay valid."""
+    folded = []
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0].lower()
+        folded.append(base if len(base) == 1 else char)
+    return "".join(folded)

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from kb.compose import _capitalised, compose
-from kb.confidence import FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES, fit, load_model, parse_model
+from kb.confidence import FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES, fit, fit_choice, load_model, parse_model
 from kb.enumeration import enumerated_values
 from kb.glossary import load_glossary
 from kb.matching import WeightedConcept
@@ -205,3 +205,17 @@ def test_a_list_in_a_passage_that_holds_nothing_of_the_question_is_not_the_answe
                          source="esme.md", passage_id="p-partners")
     _, composed = compose_for("Which countries are priority destinations?", [unrelated, answer_passage])
     assert composed.kind == "fact" and "BRICS" in composed.answer
+
+
+def test_a_choice_fit_learns_which_candidate_of_each_question_comes_first():
+    # Within each question the right candidate has the higher "typed"; coverage is noise. Across
+    # questions the levels differ, which a pointwise fit would mistake for a signal.
+    groups = []
+    for level in range(6):
+        base = level / 6
+        groups.append([({"coverage": base, "typed": 1.0}, 1.0), ({"coverage": base + 0.1, "typed": 0.0}, 0.0),
+                       ({"coverage": base + 0.05, "typed": 0.0}, 0.0)])
+    model = fit_choice(groups, ("coverage", "typed"), l2=1e-3)
+    assert model.weights["typed"] > 0 and model.bias == 0.0
+    for group in groups:
+        assert max(group, key=lambda row: model.score(row[0]))[1] == 1.0

@@ -227,3 +227,12 @@ def test_a_second_sentence_is_added_when_it_adds_something_and_fits():
 def test_facts_abstain_when_the_evidence_is_too_weak(question, pages):
     composed = answer(question, pages)
     assert (composed.kind, composed.answer, composed.items) == ("none", None, [])
+
+
+def test_a_table_row_is_read_under_its_header_row():
+    analysis, concepts = analyse("How many requests per minute can the Business plan make?")
+    table = hit("Limits depend on the plan.\nPlan | Requests per minute\nFree | 60\nBusiness | 1,000", "Harbour")
+    scored = {sentence.text: sentence for sentence in score_sentences(analysis, concepts, [table])}
+    row = scored["Business | 1,000"]
+    assert row.has_type and row.coverage > scored["Free | 60"].coverage > 0
+    assert "requests" not in row.text.lower()  # the header's words count without being in the row

@@ -21,6 +21,7 @@ from indexer.clean.common import (
     split_title,
 )
 from kb.models import Block, CleanPage, PageMeta
+from kb.text import TABLE_CELL_SEPARATOR
 
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _BLOCK_TAGS = frozenset(
@@ -170,7 +171,7 @@ def _table_blocks(table: Tag) -> list[Block]:
                 if text:
                     cells.append(text)
         if cells:
-            blocks.append(Block("paragraph", " | ".join(cells)))
+            blocks.append(Block("paragraph", TABLE_CELL_SEPARATOR.join(cells)))
     return blocks
 
 

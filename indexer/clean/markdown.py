@@ -23,6 +23,7 @@ from indexer.clean.common import (
 from indexer.clean.html import parse_html, soup_blocks
 from indexer.clean.text import text_blocks
 from kb.models import Block, CleanPage, PageMeta
+from kb.text import TABLE_CELL_SEPARATOR
 
 # markdown-it skips everything below its nesting limit; _markdown_blocks detects that and falls back.
 _MD_NESTING = 50
@@ -152,7 +153,7 @@ def _markdown_blocks(body: str) -> list[Block]:
         elif kind == "tr_open":
             cells = []
         elif kind == "tr_close":
-            row = " | ".join(c for c in (collapse_spaces(c) for c in cells or []) if c)
+            row = TABLE_CELL_SEPARATOR.join(c for c in (collapse_spaces(c) for c in cells or []) if c)
             if row:
                 blocks.append(Block("paragraph", row))
             cells = None

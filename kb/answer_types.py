@@ -1,0 +1,213 @@
+"""Answer types: which kind of value a question asks for, and where a sentence shows one.
+
+A question's cue phrases come from the language data files (kb/data/lang/*.toml); currencies and
+time units from CLDR through Babel, so "2 heures", "3 wks" and "40 CHF" are values without a list
+written here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cache
+from typing import Literal
+
+from babel import Locale
+from babel.numbers import get_currency_name, get_territory_currencies
+from babel.units import format_unit
+
+from kb.text import fold
+from kb.wordlists import LIST_LANGUAGES, words
+
+AnswerType = Literal["percent", "money", "duration", "number", "quantity", "year", "person", "place", "reason",
+                     "name"]
+
+#: Answer types a sentence must show to answer the question at all ("how many" needs a number).
+HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
+#: Types announced by cue phrases, tried in this order ("how many hours" is a duration, not a number).
+CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "year", "person", "place",
+                                      "reason")
+#: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
+CLAUSE_START = r"(?:^|[,;:—–?]\s*|\s-\s)"
+#: CLDR's time units whose names and abbreviations make a duration.
+DURATION_UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "year")
+_YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
+_CAPITALISED = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Ý][\w&+-]*)")
+_NAME = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:[\s-][A-ZÀ-Ý][a-zà-ÿ]+)+"
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation of literal phrases, longest first, spaces matching any white space."""
+    ordered = sorted({phrase for phrase in phrases if phrase}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in ordered)
+
+
+def _cue_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern for cue phrases on folded text: "…" is any words, a leading "^" a clause start."""
+    alternatives = []
+    for phrase in phrases:
+        at_clause_start = phrase.startswith("^")
+        parts = [r"\s+".join(re.escape(word) for word in fold(part).split()) for part in phrase.lstrip("^").split("…")]
+        body = r"\b.*?\b".join(part for part in parts if part)
+        # Not inside an identifier: "max-width" holds no "max".
+        alternatives.append((CLAUSE_START if at_clause_start else r"(?<![\w-])") + f"(?:{body})" + r"(?![\w-])")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+@cache
+def _cues() -> dict[str, re.Pattern[str] | None]:
+    return {answer_type: _cue_pattern(words(f"{answer_type}_cues")) for answer_type in CUED_TYPES}
+
+
+@cache
+def _name_question() -> re.Pattern[str]:
+    """"which/what + a noun" (after a preposition or not), unless a verb follows the question word."""
+    return re.compile(
+        rf"{CLAUSE_START}(?:(?:{_alternation(words('name_prepositions'))})\s+)?"
+        rf"(?:{_alternation(words('name_question_words'))})\s+(?!(?:{_alternation(words('name_blocking_verbs'))})\b)"
+        r"[\w'-]+")
+
+
+@cache
+def duration_unit_words() -> frozenset[str]:
+    """Names and abbreviations of time units in every language (CLDR's, and the data files' extras)."""
+    found: set[str] = set(words("extra_duration_units"))
+    for lang in LIST_LANGUAGES:
+        for unit in DURATION_UNITS:
+            for count in (1, 2):
+                for length in ("long", "short"):
+                    text = format_unit(count, f"duration-{unit}", locale=lang, length=length)
+                    found.update(part.rstrip(".") for part in text.split() if not part[0].isdigit())
+    return frozenset(word.casefold() for word in found if word)
+
+
+@cache
+def currency_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words for the currencies in use ("euros", "dollars") and their signs ("€", "CA$", "USD"), from CLDR."""
+    current: set[str] = set()
+    for territory in Locale.parse("en").territories:
+        current.update(get_territory_currencies(territory, tender=True, non_tender=False))
+    names: set[str] = set()
+    signs: set[str] = set(current)
+    for lang in LIST_LANGUAGES:
+        symbols = Locale.parse(lang).currency_symbols
+        signs.update(symbols[code] for code in current if code in symbols)
+        head_last = "last" in words("noun_phrase_head", lang)
+        for code in current:
+            for count in (1, 2):
+                # The name's head noun: "dollars" of "US dollars", "livres" of "livres sterling".
+                name_words = re.sub(r"\(.*?\)", "", get_currency_name(code, count=count, locale=lang)).split()
+                head = name_words[-1 if head_last else 0] if name_words else ""
+                if head.islower() and head.isalpha() and len(head) >= 3:
+                    names.add(head)
+    return frozenset(names), frozenset(signs)
+
+
+def question_answer_type(text: str, organisations_listed: bool) -> AnswerType | None:
+    """The kind of answer `text` asks for, or None when any sentence may answer it."""
+    folded = fold(text.strip()).replace("’", "'")
+    for answer_type in CUED_TYPES:
+        pattern = _cues()[answer_type]
+        match = pattern.search(folded) if pattern else None
+        if not match:
+            continue
+        if answer_type == "number":
+            # "How many hours", "combien d'euros": the counted noun tells a duration or an amount of money.
+            counted = re.match(r"[\s']*(?:de\s+|d')?([\w$€£]+)", folded[match.end():])
+            noun = counted.group(1) if counted else ""
+            if noun in duration_unit_words():
+                return "duration"
+            if noun in currency_words()[0]:
+                return "money"
+        return answer_type
+    # A list of organisations names them: "which/what + noun" is then the list's form, not a name asked for.
+    if not organisations_listed and _name_question().search(text.strip().lower()):
+        return "name"
+    return None
+
+
+@cache
+def type_words(answer_type: str) -> frozenset[str]:
+    """Words that only say which kind of answer is wanted ("what proportion"), folded."""
+    try:
+        return frozenset(fold(word) for word in words(f"{answer_type}_type_words"))
+    except KeyError:
+        return frozenset()
+
+
+@cache
+def _value_patterns() -> dict[str, re.Pattern[str]]:
+    """Where a sentence shows a value of each type."""
+    number_words = _alternation(words("number_words"))
+    names, signs = currency_words()
+    currency_names = _alternation(names)
+    # Signs and ISO codes keep their case: "5 ALL" is an amount in leks, "5 all" is not.
+    currency_signs = "(?-i:" + "|".join(re.escape(sign) for sign in sorted(signs, key=len, reverse=True)) + ")"
+    units = _alternation(duration_unit_words())
+    modifiers = _alternation(words("duration_modifiers"))
+    # "3 weeks", "30s", "two full years", "une semaine".
+    counts = (rf"\b\d+(?:[.,]\d+)?[\s-]*|\b(?:{number_words}|{_alternation(words('indefinite_articles'))})[\s-]+")
+    return {
+        "percent": re.compile(rf"\d+(?:[.,]\d+)?\s?(?:%|(?:{_alternation(words('percent_words'))})\b)"
+                              rf"|\b(?:{_alternation(words('fraction_words'))})\b", re.IGNORECASE),
+        "money": re.compile(rf"(?:{currency_signs})\s?\d|\d[\d\s.,]*\s?(?:(?:{currency_names})\b|(?:{currency_signs})"
+                            r"(?![\w$€£]))", re.IGNORECASE),
+        "duration": re.compile(rf"(?:{counts})" + (rf"(?:(?:{modifiers})[\s-]+)?" if modifiers else "")
+                               + rf"(?:{units})(?![\w-])", re.IGNORECASE),
+        "number": re.compile(rf"(?<![\w.,])\d+(?:[.,\s]\d{{3}})*(?:[.,]\d+)?(?![\w%]|\s?%)|\b(?:{number_words})\b",
+                             re.IGNORECASE),
+        "year": _YEAR,
+    }
+
+
+@cache
+def _person_pattern() -> re.Pattern[str]:
+    titles = "|".join(re.escape(title) for title in sorted(words("honorifics"), key=len, reverse=True))
+    return re.compile(rf"(?<![\w'’])(?:(?:{titles})\s)?{_NAME}")
+
+
+@cache
+def _reason_pattern() -> re.Pattern[str]:
+    """Words that give a cause or a purpose ("because", "due to", "parce que"), on folded text."""
+    return re.compile(rf"(?<![\w-])(?:{_alternation(fold(marker) for marker in words('reason_markers'))})(?![\w-])")
+
+
+@cache
+def _place_pattern() -> re.Pattern[str]:
+    articles = _alternation(words("definite_articles"))
+    return re.compile(rf"\b(?:{_alternation(words('place_prepositions'))})\s+(?:(?:{articles})\s*)?([A-ZÀ-Ý][\w-]+)")
+
+
+def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
+                excluded_name_words: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Where `sentence` shows the kind of answer expected, leaving out words the question itself brought
+    (`asked`, folded) and, for a person, words that name organisations."""
+    if answer_type is None:
+        return []
+    patterns = _value_patterns()
+    if answer_type in patterns or answer_type == "quantity":
+        if answer_type == "quantity":
+            chosen = [patterns[kind] for kind in ("percent", "money", "duration", "number")]
+        else:
+            # "How many" is answered by a share when the page gives no count.
+            chosen = [patterns[answer_type]] + ([patterns["percent"]] if answer_type == "number" else [])
+        spans = []
+        for match in (m for pattern in chosen for m in pattern.finditer(sentence)):
+            value = match.group(0).strip()
+            if answer_type in ("number", "quantity") and _YEAR.fullmatch(value):
+                continue
+            if fold(value) not in asked:
+                spans.append(match.span())
+        return sorted(set(spans))
+    if answer_type == "reason":
+        return [m.span() for m in _reason_pattern().finditer(fold(sentence))]
+    if answer_type == "person":
+        # "Yannick Le Goff" is a person even though "le" links the words of organisations' names.
+        links = {fold(word) for word in words("name_links")}
+        return [m.span() for m in _person_pattern().finditer(sentence)
+                if not (({fold(word) for word in m.group(0).split()} - links) & (asked | excluded_name_words))]
+    if answer_type == "place":
+        return [m.span(1) for m in _place_pattern().finditer(sentence) if fold(m.group(1)) not in asked]
+    # "which ..." asks for names: capitalised words the question did not bring, past the first word.
+    return [m.span() for m in _CAPITALISED.finditer(sentence)
+            if m.start() > 2 and fold(m.group(0).rstrip("+")) not in asked and len(m.group(0)) > 1]

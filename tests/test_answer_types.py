@@ -1,0 +1,65 @@
+"""Answer types: the kind of value a question asks for, and where a sentence shows one (plain strings in, spans out)."""
+
+import pytest
+
+from kb.answer_types import currency_words, duration_unit_words, question_answer_type, type_words, value_spans
+
+
+def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> list[str]:
+    return [sentence[start:end] for start, end in value_spans(sentence, answer_type, asked or set())]
+
+
+@pytest.mark.parametrize(("question", "answer_type"), [
+    ("How many hours a week do interns work?", "duration"),  # the counted noun is a time unit
+    ("Combien d'euros coûte le semestre ?", "money"),  # ...or a currency
+    ("Combien de semaines dure le stage ?", "duration"),
+    ("What's the biggest file I can attach?", "quantity"),  # a measure, asked by a superlative
+    ("What's the cap on members of the free plan?", "quantity"),
+    ("Quelle est la taille maximale d'une pièce jointe ?", "quantity"),
+    ("Why does my request fail?", "reason"),
+    ("Pourquoi typeof null renvoie-t-il object ?", "reason"),
+    ("My site is down, when will it be back?", "year"),  # "when" at the start of a clause
+    ("How do I empty the cache when it is full?", None),  # "when" as a conjunction asks for no date
+    ("How do I set max-width on an image?", None),  # no cue inside an identifier
+    ("Quel attribut rend un cookie inaccessible au JavaScript ?", "name"),
+])
+def test_cue_phrases_give_the_type(question, answer_type):
+    assert question_answer_type(question, organisations_listed=False) == answer_type
+
+
+def test_a_list_of_organisations_is_not_a_name_question():
+    assert question_answer_type("Which schools offer a summer school?", organisations_listed=True) is None
+
+
+def test_time_units_and_currencies_come_from_cldr_in_both_languages():
+    assert {"hours", "heures", "wks", "semaines", "jours", "semesters"} <= duration_unit_words()
+    names, signs = currency_words()
+    assert {"euros", "dollars", "pounds", "livres", "yen"} <= names
+    assert {"€", "$", "£", "CHF", "USD"} <= signs
+    assert "units" not in names and "account" not in names  # funds and units of account are not money
+
+
+@pytest.mark.parametrize(("sentence", "answer_type", "values"), [
+    ("It lasts 30s, 2 hours or one full year.", "duration", ["30s", "2 hours", "one full year"]),
+    ("Le stage dure une semaine ou 3 mois.", "duration", ["une semaine", "3 mois"]),
+    ("It costs 1 150 € or $8, or 40 CHF.", "money", ["1 150 €", "$8", "40 CHF"]),
+    ("Pick 5 ALL or all 5 of them.", "money", ["5 ALL"]),  # ISO codes keep their case
+    ("About 7% of them, nearly half, 20 pour cent.", "percent", ["7%", "half", "20 pour cent"]),
+    ("It had 74 partners in 2019.", "number", ["74"]),  # a year is not a count
+    ("Uploads can be up to 100 MB; 2019 saw 3 changes.", "quantity", ["100", "3"]),
+    ("Yannick Le Goff heads the office.", "person", ["Yannick Le Goff"]),
+    ("The campus is in Rennes.", "place", ["Rennes"]),
+    ("It fails because the value is a string.", "reason", ["because"]),
+    ("L'étiquette valait 0, d'où le comportement de typeof.", "reason", ["d'où"]),
+])
+def test_values_in_sentences(sentence, answer_type, values):
+    assert shown(sentence, answer_type) == values
+
+
+def test_the_question_s_own_values_are_not_answers():
+    assert shown("Firefox 150 ships 12 fixes.", "number", asked={"150"}) == ["12"]
+
+
+def test_words_that_only_name_the_type_are_known_per_type():
+    assert {"proportion", "pourcentage"} <= type_words("percent")
+    assert type_words("reason") == frozenset()
