@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 
 from whoosh.analysis import (
     Analyzer,
     CharsetFilter,
+    CompositeAnalyzer,
+    Filter,
     LanguageAnalyzer,
     LowercaseFilter,
     RegexTokenizer,
@@ -28,19 +31,30 @@ VOCABULARY_PATTERN = r"[^\W\d_]{3,}"
 MAX_REMEMBERED_WORDS = 500_000
 
 
+class CompatibilityFilter(Filter):
+    """Token text in Unicode compatibility form (NFKC): "CO₂" is "CO2", "ﬁle" is "file", "１０" is "10"."""
+
+    def __call__(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.text.isascii():
+                token.text = unicodedata.normalize("NFKC", token.text)
+            yield token
+
+
 @cache
 def analyzer_for(lang: str) -> Analyzer:
     """The stemming, accent-folding analyzer used for text in `lang` (a plain one for others)."""
     if lang in STEMMED_LANGUAGES:
         # Porter2 ("en") / Snowball ("fr") stemming; folding after stemming so "etudiants" finds "étudiants".
-        return LanguageAnalyzer(lang, expression=TOKEN_PATTERN) | CharsetFilter(accent_map)
+        tokenizer, *filters = LanguageAnalyzer(lang, expression=TOKEN_PATTERN).items
+        return CompositeAnalyzer(tokenizer, CompatibilityFilter(), *filters, CharsetFilter(accent_map))
     return plain_analyzer()
 
 
 @cache
 def plain_analyzer() -> Analyzer:
     """Lowercase, accent-folding analyzer without stemming or stop words."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    return RegexTokenizer(TOKEN_PATTERN) | CompatibilityFilter() | LowercaseFilter() | CharsetFilter(accent_map)
 
 
 @cache

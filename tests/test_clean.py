@@ -597,3 +597,53 @@ def test_a_help_centre_page_belongs_to_the_product_not_to_its_help_centre():
                       '<meta property="og:site_name" content="Tasklane Help Center"></head>'
                       '<body><main><h1>Billing</h1><p>Invoices are sent monthly.</p></main></body></html>')
     assert page.meta.school == "Tasklane"
+
+
+# -- page furniture: bylines, widgets, footers, cookie notices, breadcrumbs, MDX and shortcodes -------
+
+@pytest.mark.parametrize("block", [
+    "Written by Priya Nair · Updated 2 months ago",
+    "Rédigé par Julien Marchand · Mis à jour il y a 6 mois",
+    "Last updated on 3 March 2025",
+    "Was this article helpful? Yes No 87 out of 102 found this helpful",
+    "Cet article vous a-t-il été utile ? Oui Non",
+    "Comments 0 comments Please sign in to leave a comment.",
+    "Features Pricing Careers Blog Terms of Service Privacy Policy © 2025 Acme Labs, Inc.",
+    "Mentions légales · Copyright 2024 École des Mines · 12 rue des Lilas, 35000 Rennes",
+    "We use cookies to improve your experience and measure audience. Accept all Reject all",
+    "Ce site utilise des cookies pour mesurer l'audience. Tout accepter Tout refuser Personnaliser",
+    "Home > Help Center > Billing",
+    "Accueil › International › Mobilité sortante",
+])
+def test_page_furniture_is_dropped_in_both_languages(block):
+    assert is_chrome(block)
+
+
+@pytest.mark.parametrize("block", [
+    "Mise à jour des raccourcis",  # a heading about updating: no author, no date
+    "Updated tasks appear at the top of the list.",
+    "You can accept or reject cookies in your browser settings.",
+    "The © sign is written \\00A9 in CSS.",  # the sign without a year
+    "Go to Settings > Billing > Invoices and download the PDF.",
+    "By train",
+    "Was this article written for admins? Yes: the owner role is described in the next section, "
+    "together with every permission it grants and the steps to hand it over to a colleague when you "
+    "leave the company or change teams inside it.",
+])
+def test_prose_that_mentions_the_same_words_stays(block):
+    assert not is_chrome(block)
+
+
+def test_mdx_statements_and_admonition_fences_go_and_their_content_stays():
+    page = clean_markdown("---\ntitle: Keys\n---\nimport Tabs from '@theme/Tabs';\nimport TabItem from '@theme/TabItem';\n\n"
+                          "Create a key in the settings.\n\n:::info Plan availability\nKeys exist on every plan.\n:::\n\n"
+                          "```python\nimport requests\n:::\n```\n")
+    texts = [(block.kind, block.text) for block in page.blocks]
+    assert texts == [("paragraph", "Create a key in the settings."), ("paragraph", "Plan availability"),
+                     ("paragraph", "Keys exist on every plan."), ("code", "import requests\n:::")]
+
+
+def test_generator_shortcodes_go_and_the_text_they_wrap_stays():
+    page = clean_markdown('{{< breadcrumb >}}\n\n{{< button href="/settings/keys" >}}Manage API keys{{< /button >}}\n\n'
+                          '{{% notice tip %}}Rotate keys yearly.{{% /notice %}}\n')
+    assert [block.text for block in page.blocks] == ["Manage API keys", "Rotate keys yearly."]

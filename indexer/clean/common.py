@@ -148,9 +148,9 @@ def block_key(text: str) -> str:
 
 
 def is_chrome(text: str) -> bool:
-    """True for navigation/cookie/share boilerplate lines and rows of logo file names."""
+    """True for navigation/cookie/share boilerplate lines, page furniture and rows of logo file names."""
     key = _EDGE_SYMBOLS.sub("", block_key(text))
-    if key in _CHROME_PHRASES:
+    if key in _CHROME_PHRASES or is_page_furniture(text):
         return True
     # A share bar: "Share on LinkedIn Share on Facebook Share on X Copy link", "Partager : Facebook X Imprimer".
     if _made_of_chrome(key) and any(phrase in key for phrase in _CHROME_PHRASES if len(phrase) > 3):
@@ -167,6 +167,45 @@ def is_chrome(text: str) -> bool:
     return has_image
 
 
+_BYLINE_CUES = sorted(words("byline_cues"), key=len, reverse=True)
+_AUTHOR_CUES = sorted(words("author_cues"), key=len, reverse=True)
+_WIDGET_PHRASES = words("widget_phrases")
+_CONSENT_PHRASES = words("consent_phrases")
+_BREADCRUMB_ROOTS = words("breadcrumb_roots")
+#: Blocks longer than this are prose, whatever phrases they hold.
+_FURNITURE_WORDS = 30
+_NOTICE_WORDS = 70
+_PART_SEPARATOR = re.compile(r"\s[·•|—–]\s")
+_CRUMB_SEPARATOR = re.compile(r"\s[>›»/]\s")
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:©\s*)?(?:19|20)\d\d\b", re.IGNORECASE)
+_CONSENT_END = re.compile(
+    r"(?:\b(?:" + "|".join(re.escape(p) for p in sorted(_CONSENT_PHRASES, key=len, reverse=True)) + r")\b[\W_]*){1,4}$")
+
+
+def is_page_furniture(text: str) -> bool:
+    """True for the furniture around an article: a byline ("Written by X · Updated 2 months ago"),
+    a feedback or comment widget, a copyright footer, a cookie notice, a breadcrumb trail."""
+    key = block_key(text)
+    size = len(key.split())
+    if size > _NOTICE_WORDS:
+        return False
+    if _COPYRIGHT.search(key):
+        return True  # a footer's legal line, with the menus and address pasted around it
+    if "cookie" in key and key[-1:] not in ".!?" and _CONSENT_END.search(key):
+        return True  # "We use cookies to ... Accept all Reject all": it ends with its buttons
+    if size > _FURNITURE_WORDS:
+        return False
+    if any(phrase in key for phrase in _WIDGET_PHRASES):
+        return True
+    # Each part credits or dates the page, and it names someone or a time ("Mise à jour des
+    # raccourcis" is a heading about updating, not a byline).
+    if (key[-1:] not in ".!?;:" and (any(char.isdigit() for char in key) or key.startswith(tuple(_AUTHOR_CUES)))
+            and all(part.strip().startswith(tuple(_BYLINE_CUES)) for part in _PART_SEPARATOR.split(key) if part.strip())):
+        return True
+    crumbs = _CRUMB_SEPARATOR.split(key)
+    return len(crumbs) >= 3 and crumbs[0].strip() in _BREADCRUMB_ROOTS and all(len(c.split()) <= 5 for c in crumbs)
+
+
 def _made_of_chrome(key: str) -> bool:
     """True when the folded line is nothing but chrome phrases, platform names and punctuation."""
     position = 0
@@ -181,12 +220,17 @@ def _made_of_chrome(key: str) -> bool:
     return True
 
 
+# A static-site generator's shortcode left in the page ("{{< button href=... >}}", "{{% notice %}}"):
+# the tags go, the text they wrap stays.
+_SHORTCODE = re.compile(r"\{\{[<%]\s*/?\s*[\w./-]+(?:\s[^{}]{0,300}?)?\s*[>%]\}\}")
+
+
 def _normalise_block(block: Block) -> Block | None:
     """The block with NFC text and collapsed whitespace (code kept verbatim), or None when empty."""
     if block.kind == "code":
         text = unicodedata.normalize("NFC", block.text).strip("\r\n")
         return Block("code", text, 0) if text.strip() else None
-    text = collapse_spaces(unicodedata.normalize("NFC", block.text))
+    text = collapse_spaces(_SHORTCODE.sub(" ", unicodedata.normalize("NFC", block.text)))
     if not text:
         return None
     if block.kind == "heading":

@@ -179,12 +179,42 @@ def _markdown_blocks(body: str) -> list[Block]:
     return blocks
 
 
+# MDX statements at the top level of a page ("import Tabs from '@theme/Tabs';", "export const x = 1;").
+_MDX_STATEMENT = re.compile(r"^(?:import\s+(?:[\w*{}\s,]+\s+from\s+)?['\"][^'\"]+['\"]|export\s+(?:const|let|default|function)\b)")
+# Admonition fences of Docusaurus, VitePress and markdown-it-container (":::tip Title" ... ":::").
+_ADMONITION = re.compile(r"^\s*:{3,}\s*(?:[\w-]+)?\s*(.*?)\s*$")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def _without_mdx(body: str) -> str:
+    """The Markdown of an MDX page: import/export statements dropped, admonition fences turned into
+    paragraph breaks (their title, if any, kept as a paragraph of its own); code fences untouched."""
+    lines = []
+    fence: str | None = None
+    for line in body.split("\n"):
+        opening = _FENCE.match(line)
+        if fence is not None:
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = None
+            lines.append(line)
+        elif opening:
+            fence = opening.group(1)
+            lines.append(line)
+        elif _MDX_STATEMENT.match(line):
+            continue
+        elif line.lstrip().startswith(":::") and (admonition := _ADMONITION.match(line)):
+            lines += ["", admonition.group(1), ""] if admonition.group(1) else [""]
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def clean_markdown(text: str) -> CleanPage:
     """Clean a Markdown page: front matter to metadata, tokens to blocks, MDN macros resolved."""
     if not isinstance(text, str):
         raise TypeError("clean_markdown expects a str")
     metadata, body = _split_front_matter(sanitize(text).lstrip("\ufeff"))
-    blocks = finish_blocks(_markdown_blocks(body))
+    blocks = finish_blocks(_markdown_blocks(_without_mdx(body)))
     meta = PageMeta(
         title=meta_text(metadata.get("title")),
         school=meta_text(metadata.get("school")),
