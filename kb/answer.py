@@ -39,8 +39,9 @@ def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None
     """Analyse, retrieve and compose: the best-supported answer with the signals of its support."""
     glossary = glossary if glossary is not None else load_glossary()
     model = model or load_model()
-    analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary)
-    concepts = weigh_concepts(store, analysis, glossary, load_lexicon())
+    lexicon = load_lexicon()
+    analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary, lexicon.parts_of_speech)
+    concepts = weigh_concepts(store, analysis, glossary, lexicon)
     candidates = retrieve(store, analysis, concepts, model.passages)
     if unknown_names(concepts):
         # The question names something the knowledge base never mentions: it cannot hold the answer.
@@ -54,18 +55,15 @@ def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None
 
 
 def decide(found: Candidate, model: AnswerModel) -> Answer:
-    """The answer to give: the candidate when the model finds it likely enough to be right, else 'none'
-    (with the closest passages), each with its calibrated confidence."""
+    """The answer to give: the candidate when answering is expected to score better than 'not found',
+    else 'none' (with the closest passages), each with its calibrated confidence."""
     composition = found.composition
     if composition.kind == "none":
         confidence = model.none_without_candidate
     else:
-        probability = model.answers.probability(found.signals)
-        if probability >= model.threshold:
-            confidence = probability
-        else:
+        answering, confidence = model.judge(found.signals)
+        if not answering:
             composition = Composition("none", None, [], found.candidates.hits[:3])
-            confidence = 1.0 - probability
     citations = [replace(hit, evidence=composition.evidence.get(hit.passage_id, [])) for hit in composition.citations]
     _highlight(citations, highlight_terms(found.concepts), found.candidates.matched_terms)
     return Answer(

@@ -106,7 +106,7 @@ class _WordNet:
         pointers = []
         for _ in range(int(fields[at])):
             symbol, target, target_pos, source_target = fields[at + 1:at + 5]
-            pointers.append((symbol, "a" if target_pos == "s" else target_pos, int(target), int(source_target[2:], 16)))
+            pointers.append((symbol, "a" if target_pos == "s" else target_pos, int(target), int(source_target, 16) & 0xFFFF))
             at += 4
         return words, pointers
 
@@ -186,6 +186,16 @@ class Lexicon:
                 number = source_target & 0xFF
                 yield from (_lemma_text(target) for index, target in enumerate(targets, 1)
                             if number in (0, index))
+
+    def parts_of_speech(self, word: str) -> list[str]:
+        """WordNet's parts of speech ("n", "v", "a", "r") an English word form may have, the commonest
+        in tagged corpora first ("tells": verb, then noun); empty when unknown."""
+        if self.wordnet is None or not word.isascii():
+            return []
+        wordnet = self.wordnet
+        counts = {pos: max((wordnet.tagged[pos].get(lemma, 0) for lemma in lemmas), default=0)
+                  for pos in _POS_FILES if (lemmas := wordnet.lemmas(word, pos))}
+        return sorted(counts, key=lambda pos: -counts[pos])
 
     def translations(self, word: str, lang: str) -> list[str]:
         """The word's translations into the other language (`lang` is the word's own: "en" or "fr")."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,6 +16,8 @@ from kb.text import fold
 from kb.wordlists import words
 
 Kind = Literal["list", "fact"]
+#: A word's parts of speech, commonest first ("n", "v", "a", "r"), as a lexicon knows them.
+PartsOfSpeech = Callable[[str], list[str]]
 Role = Literal["content", "light", "place", "name", "number"]
 
 
@@ -332,9 +334,14 @@ class ListForm:
     organisations: bool  # the noun asks for the knowledge base's organisations ("which schools...")
 
 
-def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity]) -> ListForm | None:
+def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
+               parts_of_speech: PartsOfSpeech | None = None) -> ListForm | None:
     """The list question's form when `text` asks which things share a property: a plural noun, or a
-    noun for the knowledge base's organisations ("Which school has...": a list of one)."""
+    noun for the knowledge base's organisations ("Which school has...": a list of one).
+
+    `parts_of_speech` (a word's, commonest first) tells a verb after a singular noun from a plural
+    noun after an adjective: "which label attests" asks for one label, "which partner universities" for several.
+    """
     stripped = text.strip()
     opening = _LIST_OPENING.match(stripped)
     if not opening:
@@ -350,6 +357,8 @@ def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity])
         if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
             break
         # French puts the noun first ("quelles universités canadiennes"), English last ("which partner universities").
+        if not french and adjective and parts_of_speech is not None and parts_of_speech(word)[:1] == ["v"]:
+            break  # "which label attests ...": the word before was the noun, this is its verb
         if french or _english_plural(word) or folded in _ORGANISATION_NOUNS:
             noun = token
             break
@@ -392,13 +401,14 @@ def _is_yes_no(text: str, tokens: list[_Token]) -> bool:
 
 def analyse_question(
     text: str, known_entities: Sequence[KnownEntity] = (), glossary: Glossary | None = None,
+    parts_of_speech: PartsOfSpeech | None = None,
 ) -> QuestionAnalysis:
     """What `text` asks: language, kind, organisations named, concepts, numbers and answer type."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     lang = question_language(text) if text else "en"
     spans = _entity_spans(text, known_entities)
     entities = list(dict.fromkeys(name for _, _, name in spans))
-    list_form = _list_form(text, bool(entities), known_entities)
+    list_form = _list_form(text, bool(entities), known_entities, parts_of_speech)
     kind: Kind = "list" if list_form else "fact"
     skip = [(start, end) for start, end, _ in spans]
     if list_form and list_form.organisations:

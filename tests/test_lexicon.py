@@ -10,6 +10,7 @@ import pytest
 from indexer.pipeline import run_index
 from kb.answer import ask
 from kb.lexicon import FREEDICT_DIR, WORDNET_DIR, load_lexicon
+from kb.question import analyse_question
 
 pytestmark = pytest.mark.skipif(
     not (WORDNET_DIR / "index.noun").exists() or not (FREEDICT_DIR / "freedict-fra-eng.index").exists(),
@@ -27,6 +28,17 @@ def test_synonyms_come_from_the_word_s_commonest_sense():
 def test_an_adjective_leads_to_the_noun_it_pertains_to_in_both_languages():
     assert "Germany" in load_lexicon().synonyms("German")
     assert {"Germany", "Allemagne"} <= set(load_lexicon().related("German", "en"))
+
+
+def test_parts_of_speech_tell_a_verb_after_a_singular_noun_from_a_plural_noun():
+    lexicon = load_lexicon()
+    assert lexicon.parts_of_speech("attests") == ["v"] and lexicon.parts_of_speech("tells")[0] == "v"
+    assert lexicon.parts_of_speech("universities") == ["n"]
+    which_label = analyse_question("Which label attests to the quality of the welcome?", (), None, lexicon.parts_of_speech)
+    assert which_label.kind == "fact"
+    which_universities = analyse_question("Which partner universities offer summer schools?", (), None,
+                                          lexicon.parts_of_speech)
+    assert which_universities.kind == "list" and which_universities.list_noun == "universities"
 
 
 def test_translations_both_ways_and_from_inflected_forms():

@@ -127,7 +127,7 @@ def main():
     # GOLD.md passages
     gold = (HERE / "GOLD.md").read_text(encoding="utf-8")
     by_id = {r["id"]: r for r in rows}
-    for block in re.split(r"^## ", gold, flags=re.M)[1:]:
+    for block in re.split(r"^## ", gold, flags=re.MULTILINE)[1:]:
         qid = block.split(" ", 1)[0]
         if qid not in by_id:
             problems.append(f"GOLD.md: unknown id {qid}")

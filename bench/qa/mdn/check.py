@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 KINDS = ("fact", "list", "none")
 FIELDS = {"id", "question", "kind", "lang", "expect_answer", "expect_items", "allow_items", "expect_sources"}
 
-MACRO = re.compile(r"\{\{\s*([A-Za-z_][\w-]*)\s*(?:\((.*?)\))?\s*\}\}", re.S)
+MACRO = re.compile(r"\{\{\s*([A-Za-z_][\w-]*)\s*(?:\((.*?)\))?\s*\}\}", re.DOTALL)
 MACRO_ARG = re.compile(r'"([^"]*)"|\'([^\']*)\'|(\d+)')
 # Macros whose first argument is the shown text even when a second argument exists.
 FIRST_ARG = {"htmlattrxref", "htmlattrdef", "rfc", "bug"}
@@ -65,7 +65,7 @@ def render_macro(match: re.Match) -> str:
 
 
 def strip_front_matter(text: str) -> str:
-    return re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    return re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)
 
 
 def rendered(markdown: str) -> str:
@@ -181,7 +181,7 @@ def main() -> int:
     # GOLD.md
     gold = (HERE / "GOLD.md").read_text(encoding="utf-8")
     quoted: dict[str, dict[str, list[str]]] = {}
-    sections = dict(re.findall(r"^## (m-\d+) · [^\n]*\n(.*?)(?=^## |\Z)", gold, flags=re.S | re.M))
+    sections = dict(re.findall(r"^## (m-\d+) · [^\n]*\n(.*?)(?=^## |\Z)", gold, flags=re.DOTALL | re.MULTILINE))
     for qid in ids:
         if qid not in sections:
             errors.append(f"GOLD.md: no section for {qid}")
@@ -197,7 +197,7 @@ def main() -> int:
                 errors.append(f"GOLD.md {qid}: missing page {rel}")
                 continue
             raw = " ".join(p.raw_md.split())
-            for quote in re.findall(r"^> (.*)$", block, flags=re.M):
+            for quote in re.findall(r"^> (.*)$", block, flags=re.MULTILINE):
                 if " ".join(quote.split()) not in raw:
                     errors.append(f"GOLD.md {qid}: quote not found in {rel}: {quote[:80]}...")
                 quoted.setdefault(qid, {}).setdefault(rel, []).append(quote)
@@ -211,7 +211,7 @@ def main() -> int:
             errors.append(f"GOLD.md {q['id']}: no passage quoted from the first source {sources[0]}")
             continue
         texts = [normalise(html.unescape(s)) for s in passages] + [normalise(rendered(s)) for s in passages]
-        in_quote = lambda phrase: any(contains_words(t, phrase) for t in texts)
+        in_quote = lambda phrase, texts=texts: any(contains_words(t, phrase) for t in texts)
         if q["kind"] == "fact":
             missing = [a for a in q["expect_answer"] if not in_quote(a)]
             if len(missing) == len(q["expect_answer"]):

@@ -30,7 +30,7 @@ def norm(s: str) -> str:
 
 
 class _Text(HTMLParser):
-    SKIP = {"script", "style", "head", "noscript"}
+    SKIP = frozenset({"script", "style", "head", "noscript"})
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -90,7 +90,7 @@ def main() -> int:
     titles, page_lang = {}, {}
     for p in files:
         raw = p.read_text(encoding="utf-8")
-        m = re.search(r"<title>(.*?)</title>", raw, re.S)
+        m = re.search(r"<title>(.*?)</title>", raw, re.DOTALL)
         titles[p.name] = norm(m.group(1) if m else raw.splitlines()[0])
         m = re.search(r'<html[^>]*\blang="([a-z]{2})', raw)
         if m:
