@@ -10,10 +10,11 @@ Three models, all logistic, all over general measurements (kb.confidence), fitte
    into the probability that a passage holds the answer;
 2. the sentence ranker: which sentence of the passages read holds the answer (a positive example is
    a sentence whose line holds an expected answer string, from an expected page);
-3. answerability: given the answer composed with that ranker, the probability that it is right (its
-   target is the score `kb eval` gives it; any answer to a question with no answer scores 0), and the
-   threshold under which kb says "not found", chosen to maximise the score the development questions
-   earn (a right "not found" earns as much as a right answer).
+3. answerability, two logistic fits over the signals of the answer composed with that ranker: the
+   probability that the question has an answer at all, and the score `kb eval` gives the answer when
+   it has. kb answers when the expected score of answering beats that of "not found" (1 when there is
+   no answer) by a threshold chosen to maximise the score the development questions earn; the L2
+   penalty is chosen by cross-validation, and no signal may take the sign FEATURE_SIGNS forbids.
 
 Only development questions are read (the public sets, and the dev part of kb's own sets); the plot and
 the figures it prints for the held-out part are what docs/answers.md reports.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import random
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -32,15 +34,25 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, log  # noqa: E402
-from qa_sets import QuestionSet, available_sets, index_for  # noqa: E402
+from common import ROOT, log
+from qa_sets import QuestionSet, available_sets, index_for
 
-from kb.answer import candidate_answer, decide  # noqa: E402
-from kb.compose import score_sentences  # noqa: E402
-from kb.retrieve import passage_features  # noqa: E402
-from kb.confidence import FEATURES, SENTENCE_FEATURES, AnswerModel, Logistic, fit, fit_choice, load_model  # noqa: E402
-from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches  # noqa: E402
-from kb.store import IndexStore  # noqa: E402
+from kb.answer import candidate_answer, decide
+from kb.compose import score_sentences
+from kb.confidence import (
+    FEATURE_SIGNS,
+    FEATURES,
+    SENTENCE_FEATURES,
+    AnswerModel,
+    Logistic,
+    fit,
+    fit_choice,
+    fit_signed,
+    load_model,
+)
+from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches
+from kb.retrieve import passage_features
+from kb.store import IndexStore
 
 MODEL_PATH = ROOT / "kb" / "data" / "answer_model.json"
 PLOT_PATH = ROOT / "docs" / "calibration.png"
@@ -128,16 +140,79 @@ def answer_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: Ans
     rows = []
     for question in questions:
         found = candidate_answer(store, question.question, model=model)
-        body = decide(found, replace(model, threshold=0.0)).to_dict()
+        body = decide(found, replace(model, threshold=-1.0)).to_dict()
         score = score_answer(question, body) if body["kind"] != "none" else 0.0
         rows.append((found.signals, score, question, found.composition.kind != "none"))
     return rows
 
 
+#: L2 penalties tried for answerability, and the folds that choose among them.
+ANSWER_PENALTIES = (0.01, 0.03, 0.1, 0.3)
+FOLDS = 5
+
+
+AnswerRow = tuple[dict[str, float], float, EvalQuestion, bool]
+
+
+def fit_answers(rows: Sequence[AnswerRow], penalty: float) -> tuple[Logistic, Logistic]:
+    """Answerability, from the questions that got a candidate answer: whether the question has an
+    answer at all, and the score a candidate earns on one that has; each signal kept to its sign."""
+    had = [row for row in rows if row[3]]
+    answerable = fit_signed([(signals, 0.0 if question.kind == "none" else 1.0) for signals, _, question, _ in had],
+                            FEATURE_SIGNS, FEATURES, l2=penalty)
+    answers = fit_signed([(signals, score) for signals, score, question, _ in had if question.kind != "none"],
+                         FEATURE_SIGNS, FEATURES, l2=penalty)
+    return answerable, answers
+
+
+def margins(model: AnswerModel, rows: Sequence[AnswerRow]) -> list[tuple[float, float, bool]]:
+    """(expected score of answering minus that of "not found", score if answered, answerable) per
+    question with a candidate: what the threshold is chosen on."""
+    found = []
+    for signals, score, question, had in rows:
+        if had:
+            answerable = model.answerable.probability(signals)
+            found.append((answerable * model.answers.probability(signals) - (1.0 - answerable), score,
+                          question.kind != "none"))
+    return found
+
+
+def questions_score(model: AnswerModel, rows: Sequence[AnswerRow]) -> float:
+    """Total `kb eval` score of the model's decisions (no candidate: "not found")."""
+    total = 0.0
+    for signals, score, question, had in rows:
+        answered = had and model.judge(signals)[0]
+        total += score if answered else (1.0 if question.kind == "none" else 0.0)
+    return total
+
+
+def choose_penalty(model: AnswerModel, rows: Sequence[AnswerRow]) -> tuple[float, float]:
+    """The L2 penalty whose models and threshold, fitted on four fifths of the questions, score best
+    on the fifth left out (mean over the folds and three shuffles), with that mean score."""
+    best: tuple[float, float] | None = None
+    for penalty in ANSWER_PENALTIES:
+        total = 0.0
+        for shuffle in range(3):
+            order = list(range(len(rows)))
+            random.Random(shuffle).shuffle(order)
+            for fold in range(FOLDS):
+                test = [rows[i] for i in order[fold::FOLDS]]
+                train = [rows[i] for position, i in enumerate(order) if position % FOLDS != fold]
+                answerable, answers = fit_answers(train, penalty)
+                fitted = replace(model, answerable=answerable, answers=answers)
+                threshold, _ = choose_threshold(margins(fitted, train))
+                total += questions_score(replace(fitted, threshold=threshold), test)
+        mean = total / (3 * len(rows))
+        if best is None or mean > best[1] + 1e-9:
+            best = (penalty, mean)
+    assert best is not None
+    return best
+
+
 def choose_threshold(rows: Sequence[tuple[float, float, bool]]) -> tuple[float, dict[str, Any]]:
     """The threshold that maximises the questions' total score as `kb eval` gives it (an answer earns
     its score, a "not found" earns 1 on a question with no answer and 0 on any other), from
-    (probability, score if answered, answerable) triples; ties go to the lower threshold."""
+    (value the threshold applies to, score if answered, answerable) triples; ties go to the lower threshold."""
     best: tuple[float, float] | None = None
     curve = []
     for candidate in sorted({0.0} | {round(p, 3) for p, _, _ in rows}):
@@ -154,6 +229,15 @@ def choose_threshold(rows: Sequence[tuple[float, float, bool]]) -> tuple[float, 
         "wrong_abstain": round(sum(p < threshold for p, _ in answerable) / max(1, len(answerable)), 4),
         "none_recall": round(sum(p < threshold for p in unanswerable) / max(1, len(unanswerable)), 4),
     }
+
+
+def expected_scores(model: AnswerModel, rows: Sequence[AnswerRow]) -> list[tuple[float, float]]:
+    """(expected score of the candidate answer, score it earned) per question with a candidate."""
+    found = []
+    for signals, score, _, had in rows:
+        if had:
+            found.append((model.answerable.probability(signals) * model.answers.probability(signals), score))
+    return found
 
 
 def reliability(rows: Sequence[tuple[float, float]], bins: int = 5) -> list[dict[str, float]]:
@@ -223,22 +307,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         dev_rows += answer_rows(stores[question_set.name], question_set.load("dev"), model)
         heldout_rows += answer_rows(stores[question_set.name], question_set.load("heldout"), model)
     with_candidate = [row for row in dev_rows if row[3]]
-    model = replace(model, answers=fit([(signals, score) for signals, score, _, _ in with_candidate], FEATURES))
-    probabilities = [(model.answers.probability(signals), score, question.kind != "none")
-                     for signals, score, question, _ in with_candidate]
-    threshold, decided = choose_threshold(probabilities)
+    penalty, cross_validated = choose_penalty(model, dev_rows)
+    log(f"answerability: L2 {penalty} (cross-validated mean score {cross_validated:.3f})")
+    answerable, answers = fit_answers(dev_rows, penalty)
+    model = replace(model, answerable=answerable, answers=answers)
+    threshold, decided = choose_threshold(margins(model, dev_rows))
     without = [question for _, _, question, had in dev_rows if not had]
     none_share = (sum(q.kind == "none" for q in without) + 1) / (len(without) + 2)  # Laplace: few such questions
     model = replace(model, threshold=threshold, none_without_candidate=round(none_share, 3), fitted_on={
         "sets": {s.name: len(s.load("dev")) for s in sets},
-        "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": {"questions": len(sentences), "candidates": sum(map(len, sentences)), "right_first": first_right}, "answers": len(with_candidate), "threshold_errors": decided,
+        "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": {"questions": len(sentences), "candidates": sum(map(len, sentences)), "right_first": first_right}, "answers": len(with_candidate), "answers_l2": penalty, "answers_cross_validated": round(cross_validated, 4), "threshold_errors": decided,
         "command": "bench/calibrate.py",
     })
     MODEL_PATH.write_text(model.to_json(), encoding="utf-8")
     log(f"wrote {MODEL_PATH.relative_to(ROOT)}: threshold {threshold}")
 
-    dev_table = reliability([(p, s) for p, s, _ in probabilities])
-    held = [(model.answers.probability(signals), score) for signals, score, _, had in heldout_rows if had]
+    dev_table = reliability(expected_scores(model, dev_rows))
+    held = expected_scores(model, heldout_rows)
     held_table = reliability(held)
     print(json.dumps({"development": dev_table, "heldout": held_table}, indent=2))
     if not args.no_plot:

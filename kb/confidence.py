@@ -30,6 +30,11 @@ SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacen
 #: of the question's rarity that the index never mentions.
 FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",
             "unknown")
+#: Which way each answer signal may push: more of the question covered can only make an answer more
+#: likely right, code offered in words or a concept the index never mentions only less. A fit that
+#: finds the other sign on a few hundred questions is reading noise, and leaves that signal out.
+FEATURE_SIGNS = {"coverage": 1, "rarity": 1, "own": 1, "typed": 1, "untyped": -1, "relevance": 1, "code": -1,
+                 "agreement": 1, "rarest": 1, "focus": 1, "unknown": -1}
 
 
 @dataclass(frozen=True)
@@ -58,24 +63,37 @@ class Logistic:
 
 @dataclass(frozen=True)
 class AnswerModel:
-    """kb's three fitted models: which passages (`passages`) and which sentences (`sentences`) likely
-    hold the answer, and how likely a composed answer is right (`answers`), with the threshold under
-    which kb says "not found" and the confidence that nothing answers when no passage offered anything."""
+    """kb's fitted models: which passages (`passages`) and which sentences (`sentences`) likely hold
+    the answer; whether the knowledge base answers the question at all (`answerable`) and what score a
+    composed answer earns when it does (`answers`). kb answers when the expected score of answering
+    beats that of saying "not found" by `threshold`; `none_without_candidate` is the confidence that
+    nothing answers when no passage offered anything."""
 
     passages: Logistic
     sentences: Logistic
+    answerable: Logistic
     answers: Logistic
     threshold: float
     none_without_candidate: float = 0.9
     fitted_on: dict[str, object] = field(default_factory=dict)
+
+    def judge(self, signals: Mapping[str, float]) -> tuple[bool, float]:
+        """Whether to give the composed answer, and the confidence of what is given: the expected
+        score of the answer, or the probability that nothing answers the question."""
+        answerable = self.answerable.probability(signals)
+        answering = answerable * self.answers.probability(signals)  # right only if there is an answer
+        abstaining = 1.0 - answerable  # "not found" is right only if there is none
+        if answering - abstaining >= self.threshold:
+            return True, answering
+        return False, abstaining
 
     def to_json(self) -> str:
         """The model as the JSON file load_model() reads."""
         def part(model: Logistic) -> dict[str, object]:
             return {"weights": model.weights, "bias": model.bias}
         return json.dumps({"passages": part(self.passages), "sentences": part(self.sentences),
-                           "answers": part(self.answers), "threshold": self.threshold,
-                           "none_without_candidate": self.none_without_candidate,
+                           "answerable": part(self.answerable), "answers": part(self.answers),
+                           "threshold": self.threshold, "none_without_candidate": self.none_without_candidate,
                            "fitted_on": self.fitted_on}, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -85,6 +103,7 @@ def parse_model(text: str) -> AnswerModel:
         data = json.loads(text)
         return AnswerModel(Logistic.parse(data["passages"], PASSAGE_FEATURES),
                            Logistic.parse(data["sentences"], SENTENCE_FEATURES),
+                           Logistic.parse(data["answerable"], FEATURES),
                            Logistic.parse(data["answers"], FEATURES),
                            float(data["threshold"]), float(data.get("none_without_candidate", 0.9)),
                            dict(data.get("fitted_on", {})))
@@ -98,6 +117,19 @@ def load_model(path: str | None = None) -> AnswerModel:
     if path:
         return parse_model(Path(path).read_text(encoding="utf-8"))
     return parse_model(resources.files("kb").joinpath("data/answer_model.json").read_text(encoding="utf-8"))
+
+
+def fit_signed(rows: Sequence[tuple[Mapping[str, float], float]], signs: Mapping[str, int],
+               names: Sequence[str] = FEATURES, l2: float = 0.01) -> Logistic:
+    """A logistic fit whose weights keep the signs `signs` gives: a signal fitted the other way is
+    dropped (weight 0) and the rest refitted, until every weight agrees."""
+    kept = list(names)
+    while True:
+        model = fit(rows, kept, l2=l2)
+        wrong = [name for name in kept if signs.get(name, 0) * model.weights[name] < 0]
+        if not wrong:
+            return Logistic({name: model.weights.get(name, 0.0) for name in names}, model.bias)
+        kept = [name for name in kept if name not in wrong]
 
 
 def fit(rows: Sequence[tuple[Mapping[str, float], float]], names: Sequence[str] = FEATURES, l2: float = 0.01,

@@ -8,7 +8,17 @@ import math
 import pytest
 
 from kb.compose import _capitalised, compose
-from kb.confidence import FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES, fit, fit_choice, load_model, parse_model
+from kb.confidence import (
+    FEATURE_SIGNS,
+    FEATURES,
+    PASSAGE_FEATURES,
+    SENTENCE_FEATURES,
+    fit,
+    fit_choice,
+    fit_signed,
+    load_model,
+    parse_model,
+)
 from kb.enumeration import enumerated_values
 from kb.glossary import load_glossary
 from kb.matching import WeightedConcept
@@ -125,13 +135,32 @@ def test_stop_words_of_the_question_s_language_are_not_concepts():
 
 def test_the_shipped_model_reads_every_signal_and_gives_probabilities():
     model = load_model()
-    assert set(model.answers.weights) == set(FEATURES)
+    assert set(model.answers.weights) == set(FEATURES) == set(model.answerable.weights)
     assert set(model.passages.weights) == set(PASSAGE_FEATURES)
     assert set(model.sentences.weights) == set(SENTENCE_FEATURES)
-    assert 0.0 <= model.threshold <= 1.0
+    assert -1.0 <= model.threshold <= 1.0  # a difference of expected scores
     weak = {name: 0.0 for name in FEATURES}
     strong = {**weak, "coverage": 1.0, "rarity": 1.0, "relevance": 1.0, "rarest": 1.0}
     assert 0.0 < model.answers.probability(weak) < model.answers.probability(strong) < 1.0
+    assert model.answerable.probability(weak) < model.answerable.probability(strong)
+    # Nothing of the question found: "not found", confidently; all of it: an answer.
+    assert model.judge(weak) == (False, pytest.approx(1 - model.answerable.probability(weak)))
+    answering, confidence = model.judge(strong)
+    assert answering and 0.5 < confidence < 1.0
+
+
+def test_the_shipped_signals_keep_their_declared_signs():
+    model = load_model()
+    for part in (model.answerable, model.answers):
+        assert all(FEATURE_SIGNS[name] * weight >= 0 for name, weight in part.weights.items())
+
+
+def test_a_signed_fit_drops_a_signal_that_comes_out_the_wrong_way():
+    # "unknown" goes with right answers in this sample: noise the declared sign refuses.
+    rows = [({"coverage": x / 20, "unknown": 1.0 if x % 4 == 0 and x >= 10 else 0.0}, 1.0 if x >= 10 else 0.0)
+            for x in range(21)] * 3
+    model = fit_signed(rows, FEATURE_SIGNS, ("coverage", "unknown"), l2=1e-3)
+    assert model.weights["unknown"] == 0.0 and model.weights["coverage"] > 0
 
 
 def test_fitting_recovers_a_relation_between_a_signal_and_being_right():
