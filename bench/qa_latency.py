@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import HttpClient, KbServer, percentile  # noqa: E402
-from qa_sets import WORK, available_sets, index_for  # noqa: E402
+from common import HttpClient, KbServer, percentile
+from qa_sets import WORK, available_sets, index_for
 
 WARM_UP = 5
 

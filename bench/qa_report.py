@@ -15,12 +15,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import RESULTS_DIR, command_line, machine_info, publish  # noqa: E402
-from qa_sets import available_sets, index_for  # noqa: E402
+from common import RESULTS_DIR, command_line, machine_info, publish
+from qa_sets import available_sets, index_for
 
-from kb.answer import ask  # noqa: E402
-from kb.evaluate import evaluate  # noqa: E402
-from kb.store import IndexStore  # noqa: E402
+from kb.answer import ask
+from kb.evaluate import evaluate
+from kb.store import IndexStore
 
 
 def main() -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import analyse
+from kb.answer_types import AnswerType, value_spans
 from kb.confidence import Logistic, load_model
 from kb.enumeration import MIN_VALUES, enumerated_values
 from kb.matching import (
@@ -23,7 +24,6 @@ from kb.matching import (
     sentence_spans,
 )
 from kb.models import AnswerItem, Hit
-from kb.answer_types import AnswerType, value_spans
 from kb.question import ORGANISATION_WORDS, QuestionAnalysis
 from kb.text import TABLE_CELL_SEPARATOR, fold
 from kb.wordlists import words

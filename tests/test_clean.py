@@ -626,9 +626,9 @@ def test_page_furniture_is_dropped_in_both_languages(block):
     "The © sign is written \\00A9 in CSS.",  # the sign without a year
     "Go to Settings > Billing > Invoices and download the PDF.",
     "By train",
-    "Was this article written for admins? Yes: the owner role is described in the next section, "
-    "together with every permission it grants and the steps to hand it over to a colleague when you "
-    "leave the company or change teams inside it.",
+    ("Was this article written for admins? Yes: the owner role is described in the next section, "
+     "together with every permission it grants and the steps to hand it over to a colleague when you "
+     "leave the company or change teams inside it."),
 ])
 def test_prose_that_mentions_the_same_words_stays(block):
     assert not is_chrome(block)

@@ -11,7 +11,6 @@ from bs4.element import PreformattedString
 
 from indexer.clean.common import (
     absolute_url,
-    block_key,
     collapse_spaces,
     finish_blocks,
     meta_text,
