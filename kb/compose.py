@@ -12,7 +12,7 @@ from typing import Literal
 from kb.analysis import analyse
 from kb.answer_types import AnswerType, value_spans
 from kb.confidence import Logistic, load_model
-from kb.enumeration import MIN_VALUES, enumerated_values
+from kb.enumeration import MIN_VALUES, Value, enumerated_values, sentence_values
 from kb.matching import (
     ANALYSED,
     ConceptPattern,
@@ -337,14 +337,19 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
         held = sentence.matched | sentence.in_line | sentence.in_heading
         if not any(concepts[index].concept.role != "light" for index in held):
             continue  # a list in a passage that holds nothing of the question is another list
-        values = enumerated_values(sentence.hit.text)
+        # The passage's best sentence may enumerate by itself ("four channels: the inbox, e-mail,
+        # push and Slack"); else what the passage lists (items, table rows, runs of names). A list
+        # item is one value of its passage's list, not a list of its own.
+        values = [Value(value.label, sentence.start + value.start, sentence.start + value.end)
+                  for value in ([] if sentence.is_item else sentence_values(sentence.text))]
+        values = values or enumerated_values(sentence.hit.text)
         if len(values) >= MIN_VALUES:
             # The line just before the values introduces them ("The following keywords are allowed:").
             lead = sentence.hit.text[:values[0].start].rstrip("\n").rsplit("\n", 1)[-1]
             noun = question.list_noun or ""
             named = (0 if _mentions(noun, sentence.hit.heading, sentence.hit.lang)
                      else 1 if _mentions(noun, lead, sentence.hit.lang) else 2)
-            choices.append((named, rank, sentence, values))
+            choices.append((named, -sentence.score, sentence, values))
     if not choices:
         return None
     _, _, sentence, values = min(choices, key=lambda choice: choice[:2])

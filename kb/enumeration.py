@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kb.text import TABLE_CELL_SEPARATOR
+from kb.wordlists import words
 
 ITEM_MARK = "•"
 #: A list item this short is a value (a term of a definition list, a keyword); longer ones describe.
@@ -49,6 +50,54 @@ def enumerated_values(text: str) -> list[Value]:
         if len(values) >= MIN_VALUES:
             return values
     return []
+
+
+def sentence_values(sentence: str) -> list[Value]:
+    """The values one sentence enumerates after a colon ("four channels: the inbox, e-mail, push
+    notifications and Slack"), or as a run or pair of names; empty when fewer than MIN_VALUES."""
+    for finder in (_colon_values, _run_values, _pair_values):
+        values = finder(sentence)
+        if len(values) >= MIN_VALUES:
+            return values
+    return []
+
+
+#: A value of a sentence's enumeration may be a short phrase ("les notifications push sur mobile").
+MAX_PHRASE_WORDS = 6
+_COLON_LIST = re.compile(r":\s+(?P<list>[^:;\n]+?)\s*[.;!?]?\s*$")
+_CONJUNCTION = re.compile(r",?\s+(?:and|et|or|ou)\s+")
+_ELIDED = re.compile(r"^[A-Za-z]['’](?=\w)")
+_VALUE_OPENERS = words("value_openers")
+
+
+def _colon_values(sentence: str) -> list[Value]:
+    match = _COLON_LIST.search(sentence)
+    if not match or "," not in match.group("list") and not _CONJUNCTION.search(match.group("list")):
+        return []
+    values = []
+    start = match.start("list")
+    for part in re.finditer(r"[^,]+", match.group("list")):
+        for piece in _CONJUNCTION.split(part.group(0)):
+            label = _without_leading_function_words(piece.strip())
+            if not label or len(label.split()) > MAX_PHRASE_WORDS or len(label) > 2 * MAX_VALUE_CHARS:
+                return []  # a clause, not a list of values
+            at = start + part.start() + part.group(0).find(label)
+            values.append(Value(label, at, at + len(label)))
+    return values
+
+
+def _without_leading_function_words(phrase: str) -> str:
+    """The phrase without the articles and prepositions it opens with ("avec l'École..." -> "École...")."""
+    while True:
+        elided = _ELIDED.match(phrase)
+        if elided:
+            phrase = phrase[elided.end():]
+            continue
+        first, _, rest = phrase.partition(" ")
+        if rest and first in _VALUE_OPENERS:
+            phrase = rest.lstrip()
+            continue
+        return phrase
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

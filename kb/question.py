@@ -49,7 +49,7 @@ _ENGLISH_HINTS = words("language_hints", "en")
 
 # A list question: "which/what/quels/quelles + a plural noun", "what are the X", "list the X".
 _LIST_OPENING = re.compile(
-    r"^(?:(?:in|at|for|from|of|with|dans|à|a|pour|chez|de|parmi)\s+)?"
+    r"^(?:(?:in|at|for|from|of|with|by|through|on|dans|à|a|pour|chez|de|parmi|par|avec|sur|en)\s+)?"
     r"(?:(?P<wh>which|what|quels|quelles|quel|quelle)\s+(?:(?:of\s+the|are\s+the|sont\s+les|est\s+l['’]?)\s*)?"
     r"|(?P<verb>list|name|show|give\s+me|citez|listez)\s+(?:all\s+|tous\s+|toutes\s+)?(?P<article>the\s+|les\s+)?)",
     re.IGNORECASE)

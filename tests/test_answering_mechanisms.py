@@ -19,7 +19,7 @@ from kb.confidence import (
     load_model,
     parse_model,
 )
-from kb.enumeration import enumerated_values
+from kb.enumeration import enumerated_values, sentence_values
 from kb.glossary import load_glossary
 from kb.matching import WeightedConcept
 from kb.models import Hit
@@ -79,6 +79,33 @@ def test_values_one_passage_enumerates_are_the_items_each_cited():
     spans = composed.evidence[values.passage_id]
     assert [values.text[start:end].split("\n")[0].lstrip("• ") for start, end in spans] == [
         "visible", "hidden", "collapse"]
+
+
+def test_a_sentence_enumerating_after_a_colon_gives_the_values_without_their_articles():
+    values = sentence_values("Loomwell peut vous prévenir par quatre canaux : la boîte de réception, l'e-mail, "
+                             "les notifications push et Slack.")
+    assert [value.label for value in values] == ["boîte de réception", "e-mail", "notifications push", "Slack"]
+    names = sentence_values("It offers two double degrees: with Polytechnique Montréal and with the ÉTS.")
+    assert [value.label for value in names] == ["Polytechnique Montréal", "ÉTS"]
+    assert sentence_values("Note: this clause explains something at length, and then goes on without a list.") == []
+
+
+def test_a_list_answer_takes_the_values_its_best_sentence_enumerates():
+    channels = hit("Notifications keep you posted. Loomwell can notify you through four channels: the in-app inbox, "
+                   "e-mail, push notifications and Slack.", title="Notifications", source="notifications.html")
+    # Retrieval put the roles first; the channels' sentence answers the question better.
+    roles = hit("Loomwell has four roles: Owner, Admin, Member and Guest.", title="Roles", source="roles.html")
+    _, composed = compose_for("By what means can Loomwell notify me?", [roles, channels])
+    assert composed.kind == "list"
+    assert [item.label for item in composed.items] == ["in-app inbox", "e-mail", "push notifications", "Slack"]
+    [(start, end), *_] = composed.evidence[channels.passage_id]
+    assert channels.text[start:end] == "in-app inbox"
+
+
+@pytest.mark.parametrize("question", ["Par quels moyens Loomwell peut-il me prévenir ?",
+                                      "Through which channels can Loomwell notify me?"])
+def test_a_list_question_may_open_with_a_preposition(question):
+    assert analyse_question(question).kind == "list"
 
 
 def test_enumerations_are_found_in_items_tables_and_runs_of_names():
