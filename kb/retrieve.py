@@ -111,7 +111,10 @@ def weigh_concepts(store: IndexStore, question: QuestionAnalysis, glossary: Glos
                      or max((store.document_frequency(term) for term in expansions), default=0))
         idf = math.log(1 + (passages - frequency + 0.5) / (frequency + 0.5))
         weight = min(1.0, max(MIN_WEIGHT, idf / top_idf * RARITY_SCALE))
-        key = concept.role == "name" or (concept.role == "place" and question.kind == "list")
+        # A name pins the subject ("at Northbridge", "with HSTS"): a sentence must have it at hand. Not
+        # one that a large index holds in every other passage ("API", "JavaScript" on MDN).
+        common = passages >= COMMON_CONCEPT_MIN_PASSAGES and frequency > COMMON_CONCEPT_SHARE * passages
+        key = (concept.role == "name" and not common) or (concept.role == "place" and question.kind == "list")
         if concept.role == "light":
             weight = LIGHT_WEIGHT
         weighted.append(WeightedConcept(concept, weight, expansions, key, frequency, idf))

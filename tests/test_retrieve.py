@@ -55,3 +55,23 @@ def test_common_words_beside_a_telling_one_are_searched_in_titles_and_headings_o
     query = build_store_query(concepts, LargeIndex())  # type: ignore[arg-type]
     assert [(g.alternatives[0].text, g.context_only) for g in query.groups] == [
         ("css", True), ("property", True), ("visibility", False)]
+
+
+class LargeIndexWithFrequencies(LargeIndex):
+    """A large index that knows a few words' passage counts."""
+
+    def __init__(self, frequencies: dict[str, int]) -> None:
+        self.frequencies = frequencies
+
+    def document_frequency(self, text: str) -> int:
+        return self.frequencies.get(text, 0)
+
+
+def test_a_name_pins_the_subject_unless_a_large_index_holds_it_everywhere():
+    from kb.question import analyse_question
+    from kb.retrieve import weigh_concepts
+
+    store = LargeIndexWithFrequencies({"HSTS": 40, "API": 9_000, "subdomains": 300})
+    analysis = analyse_question("How does the API extend HSTS to subdomains?")
+    keys = {weighted.concept.text: weighted.key for weighted in weigh_concepts(store, analysis, None)}  # type: ignore[arg-type]
+    assert keys["HSTS"] and not keys["API"] and not keys["subdomains"]
