@@ -312,11 +312,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     answerable, answers = fit_answers(dev_rows, penalty)
     model = replace(model, answerable=answerable, answers=answers)
     threshold, decided = choose_threshold(margins(model, dev_rows))
+    # What answering every question with a candidate would score: the baseline the decision must beat.
+    always = questions_score(replace(model, threshold=-1.0), dev_rows) / len(dev_rows)
+    decided_score = questions_score(replace(model, threshold=threshold), dev_rows) / len(dev_rows)
+    log(f"answerability: dev score {decided_score:.3f} deciding, {always:.3f} always answering")
     without = [question for _, _, question, had in dev_rows if not had]
     none_share = (sum(q.kind == "none" for q in without) + 1) / (len(without) + 2)  # Laplace: few such questions
     model = replace(model, threshold=threshold, none_without_candidate=round(none_share, 3), fitted_on={
         "sets": {s.name: len(s.load("dev")) for s in sets},
         "passages": {"questions": len(passages), "ranking_quality": round(quality, 4)}, "sentences": {"questions": len(sentences), "candidates": sum(map(len, sentences)), "right_first": first_right}, "answers": len(with_candidate), "answers_l2": penalty, "answers_cross_validated": round(cross_validated, 4), "threshold_errors": decided,
+        "dev_score": {"deciding": round(decided_score, 4), "always_answering": round(always, 4)},
         "command": "bench/calibrate.py",
     })
     MODEL_PATH.write_text(model.to_json(), encoding="utf-8")
