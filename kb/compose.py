@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -312,8 +312,9 @@ def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hit
     if question.kind == "list" and question.list_of_organisations:
         return compose_list(question, concepts, sentences) or _none(hits)
     if question.kind == "list":
-        # Values one passage enumerates; when none does, the best sentence still answers.
-        return (compose_values(question, concepts, sentences)
+        # Values one passage enumerates, else the subjects of the pages that have the property; when
+        # neither, the best sentence still answers.
+        return (compose_values(question, concepts, sentences) or compose_subjects(question, concepts, sentences)
                 or compose_fact(question, concepts, sentences) or _none(hits))
     return compose_fact(question, concepts, sentences) or _none(hits)
 
@@ -376,24 +377,46 @@ def _none(hits: Sequence[Hit]) -> Composition:
 def compose_list(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
                  sentences: Sequence[ScoredSentence]) -> Composition | None:
     """One item per organisation whose best sentence supports the property (and does not deny it)."""
+    return _one_item_each(question, concepts, sentences, lambda hit: hit.school)
+
+
+def compose_subjects(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                     sentences: Sequence[ScoredSentence]) -> Composition | None:
+    """The subjects of pages, where pages are about things ("Which array methods change the array?"
+    -> push(), pop(), ...): one item per page whose sentence states the property and whose passage
+    calls its subject by the question's noun ("The pop() method..."), labelled by the page's title;
+    None when fewer than MIN_VALUES pages qualify."""
+    noun = question.list_noun or ""
+    about = [sentence for sentence in sentences
+             if noun and (_mentions(noun, sentence.hit.text, sentence.hit.lang)
+                          or _mentions(noun, sentence.hit.title, sentence.hit.lang))]
+    composed = _one_item_each(question, concepts, about, lambda hit: hit.title or None)
+    return composed if composed is not None and len(composed.items) >= MIN_VALUES else None
+
+
+def _one_item_each(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                   sentences: Sequence[ScoredSentence], label_of: Callable[[Hit], str | None]) -> Composition | None:
+    """One item per label (an organisation, a page's subject) whose best sentence supports the property
+    and does not deny it (unless the question does), the best supported first."""
     best: dict[str, ScoredSentence] = {}
     for sentence in sentences:
-        school = sentence.hit.school
-        if school is None or not _supports_list_item(sentence, concepts):
+        label = label_of(sentence.hit)
+        if label is None or not _supports_list_item(sentence, concepts):
             continue
-        if school not in best or sentence.score > best[school].score:
-            best[school] = sentence
-    chosen = [sentence for sentence in sorted(best.values(), key=lambda s: -s.score)
+        if label not in best or sentence.score > best[label].score:
+            best[label] = sentence
+    chosen = [(label, sentence) for label, sentence in sorted(best.items(), key=lambda pair: -pair[1].score)
               if sentence.negated == question.negated]
     if not chosen:
         return None
     citations: list[Hit] = []
     items = []
-    for sentence in chosen:
+    for label, sentence in chosen:
         number = _cite(citations, sentence.hit)
-        items.append(AnswerItem(label=sentence.hit.school or "", citations=[number]))
-    return Composition("list", _list_sentence(question, items), items, citations, _evidence(chosen),
-                       list_signals(question, concepts, chosen))
+        items.append(AnswerItem(label=label, citations=[number]))
+    supporting = [sentence for _, sentence in chosen]
+    return Composition("list", _list_sentence(question, items), items, citations, _evidence(supporting),
+                       list_signals(question, concepts, supporting))
 
 
 def _cite(citations: list[Hit], hit: Hit) -> int:

@@ -275,3 +275,23 @@ def test_a_choice_fit_learns_which_candidate_of_each_question_comes_first():
     assert model.weights["typed"] > 0 and model.bias == 0.0
     for group in groups:
         assert max(group, key=lambda row: model.score(row[0]))[1] == 1.0
+
+
+def test_a_list_over_page_subjects_names_each_page_that_has_the_property():
+    pages = [
+        hit("The pop() method of Array instances removes the last element from an array and changes its length.",
+            title="Array.prototype.pop()", source="array/pop.md"),
+        hit("The push() method of Array instances adds elements to the end of an array and changes its length.",
+            title="Array.prototype.push()", source="array/push.md"),
+        hit("The slice() method of Array instances returns a shallow copy; the original array is not modified.",
+            title="Array.prototype.slice()", source="array/slice.md"),
+        hit("Arrays change their length when elements are added.", title="Array", source="array.md"),
+    ]
+    _, composed = compose_for("Which array methods change the length of the array?", pages)
+    assert composed.kind == "list"
+    assert [item.label for item in composed.items] == ["Array.prototype.pop()", "Array.prototype.push()"]
+    cited = {composed.citations[item.citations[0] - 1].source for item in composed.items}
+    assert cited == {"array/pop.md", "array/push.md"}
+    for hit_ in composed.citations:  # the evidence is the sentence stating the property
+        [(start, end)] = composed.evidence[hit_.passage_id]
+        assert "changes its length" in hit_.text[start:end]
