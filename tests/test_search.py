@@ -180,3 +180,24 @@ def test_a_group_matched_in_context_only_ignores_the_body(corpus, store):
     run_index(corpus, store)
     query = StoreQuery(groups=[TermGroup([TermAlternative("visibility")], context_only=True)])
     assert [hit.source for hit in store.search(query).hits] == ["titled.md"]
+
+
+def test_identifiers_are_found_whole_and_by_their_parts(corpus, store):
+    pages = {
+        "flat.md": ("Array.prototype.flat()", "The Array.prototype.flat() method creates a new array with the "
+                    "sub-array elements concatenated into it."),
+        "arrays.md": ("Arrays", "An array is flat when no element is an array; prototype chains are elsewhere."),
+        "box-sizing.md": ("box-sizing", "The box-sizing CSS property sets how the total width and height of an "
+                          "element is calculated."),
+        "retry-after.md": ("Retry-After", "The HTTP Retry-After response header indicates how long the user "
+                           "agent should wait before making a follow-up request."),
+    }
+    for name, (title, text) in pages.items():
+        (corpus / name).write_text(f"---\ntitle: {title}\n---\n\n{text}\n", encoding="utf-8")
+    run_index(corpus, store)
+    assert search(store, "Array.prototype.flat").results[0].source == "flat.md"  # the whole identifier first
+    assert search(store, "flat").total == 2  # and its parts
+    assert search(store, "box-sizing").results[0].source == "box-sizing.md"
+    assert search(store, "sizing").results[0].source == "box-sizing.md"
+    assert search(store, "Retry-After").results[0].source == "retry-after.md"
+    assert search(store, "retry").results[0].source == "retry-after.md"
