@@ -12,6 +12,8 @@ _SPACES = re.compile(r"\s+")
 SENTENCE_LANGUAGES = {"en", "fr", "de", "es", "it", "nl"}
 #: What joins a table row's cells in passage text: one row a line, its header row first.
 TABLE_CELL_SEPARATOR = " | "
+#: Where a sentence may end inside a line: punctuation, then space, then more text.
+_INNER_SENTENCE_END = re.compile(r"[.!?…。;:]['’\"”»)\]]*\s+\S")
 
 
 def normalise(text: str) -> str:
@@ -35,6 +37,9 @@ def split_sentences(text: str, lang: str = "en") -> list[str]:
     for line in text.splitlines():
         line = line.strip()
         if not line:
+            continue
+        if not _INNER_SENTENCE_END.search(line):
+            sentences.append(line)  # no full stop inside: one sentence, without the segmenter's cost
             continue
         sentences.extend(piece.strip() for piece in _segmenter(lang).segment(line) if piece.strip())
     return sentences
