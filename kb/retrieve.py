@@ -127,7 +127,8 @@ def unknown_names(concepts: Sequence[WeightedConcept]) -> list[str]:
             if weighted.concept.role in ("name", "place") and weighted.document_frequency == 0]
 
 
-def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | None = None) -> StoreQuery:
+def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | None = None,
+                      lang: str | None = None) -> StoreQuery:
     """One group per concept (its words and expansions), plus phrases for words typed side by side.
 
     With a store, an unrestricted query keeps only the few rarest expansions of each concept: every
@@ -156,7 +157,10 @@ def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | N
                 searched, all_common = _rarest(searched, MAX_COMMON_CONCEPTS), True
     searched = _rarest(searched, MAX_SEARCHED_CONCEPTS)
     for weighted in searched:
-        alternatives = [TermAlternative(term, weighted.weight) for term in weighted.concept.terms]
+        # A plain word is searched in the fields of the question's language; the other language is
+        # reached through its translations. Names and numbers read the same in both.
+        own = lang if weighted.concept.role in ("content", "light") else None
+        alternatives = [TermAlternative(term, weighted.weight, own) for term in weighted.concept.terms]
         expansions = weighted.expansions if store is None else _thrifty(weighted.expansions, store)
         alternatives += [TermAlternative(term, weighted.weight * EXPANSION_WEIGHT) for term in expansions]
         groups.append(TermGroup(alternatives, required=all_common, context_only=id(weighted) in context_only))
@@ -197,7 +201,7 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
     ranker = ranker or load_model().passages
     organisations = question.kind == "list" and question.list_of_organisations
     restricted = organisations or bool(question.entities)
-    request = build_store_query(concepts, None if restricted else store)
+    request = build_store_query(concepts, None if restricted else store, question.lang)
     if request.is_empty():
         return Candidates([], {})
     if organisations:

@@ -75,3 +75,13 @@ def test_a_name_pins_the_subject_unless_a_large_index_holds_it_everywhere():
     analysis = analyse_question("How does the API extend HSTS to subdomains?")
     keys = {weighted.concept.text: weighted.key for weighted in weigh_concepts(store, analysis, None)}  # type: ignore[arg-type]
     assert keys["HSTS"] and not keys["API"] and not keys["subdomains"]
+
+
+def test_plain_words_are_searched_in_the_question_s_language_and_names_in_every_language():
+    word = WeightedConcept(Concept(["cookie"], "content", 0, 0), 1.0, ["biscuit"], False, 10)
+    name = WeightedConcept(Concept(["HttpOnly"], "name", 1, 1), 1.0, [], True, 10)
+    query = build_store_query([word, name], None, "fr")
+    typed, expansion = query.groups[0].alternatives
+    assert (typed.text, typed.lang) == ("cookie", "fr")  # the other language through its translations
+    assert expansion.lang is None
+    assert query.groups[1].alternatives[0].lang is None

@@ -201,3 +201,18 @@ def test_identifiers_are_found_whole_and_by_their_parts(corpus, store):
     assert search(store, "sizing").results[0].source == "box-sizing.md"
     assert search(store, "Retry-After").results[0].source == "retry-after.md"
     assert search(store, "retry").results[0].source == "retry-after.md"
+
+
+def test_an_alternative_searched_in_one_language_matches_only_that_language_s_pages(corpus, store):
+    from kb.store.index import StoreQuery, TermAlternative, TermGroup
+
+    (corpus / "en.md").write_text("---\ntitle: Cookies\nlang: en\n---\n\nA cookie is a small piece of data.\n")
+    (corpus / "fr.md").write_text("---\ntitle: Cookies\nlang: fr\n---\n\nUn cookie est une petite donnée.\n")
+    run_index(corpus, store)
+
+    def sources(lang):
+        request = StoreQuery(groups=[TermGroup([TermAlternative("cookie", 1.0, lang)])], limit=10)
+        return {hit.source for hit in store.search(request).hits}
+
+    assert sources(None) == {"en.md", "fr.md"}
+    assert sources("fr") == {"fr.md"} and sources("en") == {"en.md"}

@@ -64,6 +64,7 @@ class TermAlternative:
 
     text: str
     weight: float = 1.0
+    lang: str | None = None  # the language whose fields it is searched in; None: every language's
 
 
 @dataclass
@@ -318,7 +319,9 @@ class IndexStore:
             query = wq.And([wq.ConstantScoreQuery(filter_query, FILTER_SCORE), query])
         text_hashes = searcher.reader().column_reader("text_hash")
         wanted = request.offset + request.limit
-        fetch = max(wanted + 10, COLLECT_AT_LEAST)
+        # Counting wants every match seen when there are few; a ranked page alone wants its top N only,
+        # which lets Whoosh skip more blocks.
+        fetch = max(wanted + 10, COLLECT_AT_LEAST) if request.count or request.facets else wanted + 10
         while True:
             # Plain top-N search keeps Whoosh's block-skipping collector; collapsing and facet
             # grouping inside Whoosh would score every match, several times slower on large indexes.
@@ -449,7 +452,7 @@ class IndexStore:
         required: list[wq.Query] = []
         bonus: list[wq.Query] = []
         for group in request.groups:
-            options = [self._alternative(alt.text, alt.weight, terms, group.context_only)
+            options = [self._alternative(alt.text, alt.weight, terms, group.context_only, alt.lang)
                        for alt in group.alternatives]
             options = [option for option in options if option is not None]
             if not options:
@@ -475,12 +478,12 @@ class IndexStore:
         return optional, terms, bonus_query
 
     def _alternative(self, text: str, weight: float, terms: dict[str, set[str]], context_only: bool = False,
-                     ) -> wq.Query | None:
+                     only_lang: str | None = None) -> wq.Query | None:
         """A word or phrase matched in every language's body and context fields (context only: title,
-        organisation and headings)."""
+        organisation and headings; `only_lang`: that language's fields only)."""
         per_field: list[wq.Query] = []
         searcher = self.searcher()
-        for lang in ANALYSED_LANGS:
+        for lang in ANALYSED_LANGS if only_lang not in ANALYSED_LANGS else (only_lang,):
             tokens = analyse(text, lang)
             if not tokens:
                 continue
