@@ -184,13 +184,13 @@ def test_a_group_matched_in_context_only_ignores_the_body(corpus, store):
 
 def test_identifiers_are_found_whole_and_by_their_parts(corpus, store):
     pages = {
-        "flat.md": ("Array.prototype.flat()", "The Array.prototype.flat() method creates a new array with the "
-                    "sub-array elements concatenated into it."),
+        "flat.md": ("Array.prototype.flat()", ("The Array.prototype.flat() method creates a new array with the "
+                                               "sub-array elements concatenated into it.")),
         "arrays.md": ("Arrays", "An array is flat when no element is an array; prototype chains are elsewhere."),
-        "box-sizing.md": ("box-sizing", "The box-sizing CSS property sets how the total width and height of an "
-                          "element is calculated."),
-        "retry-after.md": ("Retry-After", "The HTTP Retry-After response header indicates how long the user "
-                           "agent should wait before making a follow-up request."),
+        "box-sizing.md": ("box-sizing", ("The box-sizing CSS property sets how the total width and height of an "
+                                         "element is calculated.")),
+        "retry-after.md": ("Retry-After", ("The HTTP Retry-After response header indicates how long the user "
+                                           "agent should wait before making a follow-up request.")),
     }
     for name, (title, text) in pages.items():
         (corpus / name).write_text(f"---\ntitle: {title}\n---\n\n{text}\n", encoding="utf-8")
