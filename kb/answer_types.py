@@ -28,7 +28,7 @@ HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
 CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "year", "person", "place",
                                       "reason")
 #: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
-CLAUSE_START = r"(?:^|[,;:—–?]\s*|\s-\s)"
+CLAUSE_START = r"(?:^|[,;:—–?]\s*|[.!]\s+|\s-\s)"
 #: CLDR's time units whose names and abbreviations make a duration.
 DURATION_UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "year")
 _YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
@@ -69,6 +69,21 @@ def _name_question() -> re.Pattern[str]:
 
 
 @cache
+def _later_question() -> re.Pattern[str]:
+    """A question word opening a clause after the first ("When my API answers 405, which header...")."""
+    interrogatives = _alternation(fold(word) for word in words("interrogatives"))
+    return re.compile(rf"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)(?:(?:{_alternation(words('name_prepositions'))})\s+)?"
+                      rf"(?:{interrogatives})(?![\w-])")
+
+
+def _asking_clause(text: str) -> str:
+    """The clause that asks: from the last question word that opens a clause after the first one,
+    since what comes before it ("When my API answers 405", "My site is down") sets the scene."""
+    matches = list(_later_question().finditer(fold(text)))
+    return text[matches[-1].start():].lstrip(",;:—–?.! -") if matches else text
+
+
+@cache
 def duration_unit_words() -> frozenset[str]:
     """Names and abbreviations of time units in every language (CLDR's, and the data files' extras)."""
     found: set[str] = set(words("extra_duration_units"))
@@ -105,7 +120,8 @@ def currency_words() -> tuple[frozenset[str], frozenset[str]]:
 
 def question_answer_type(text: str, organisations_listed: bool) -> AnswerType | None:
     """The kind of answer `text` asks for, or None when any sentence may answer it."""
-    folded = fold(text.strip()).replace("’", "'")
+    text = _asking_clause(text.strip())
+    folded = fold(text).replace("’", "'")
     for answer_type in CUED_TYPES:
         pattern = _cues()[answer_type]
         match = pattern.search(folded) if pattern else None

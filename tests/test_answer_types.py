@@ -22,6 +22,10 @@ def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> lis
     ("How do I empty the cache when it is full?", None),  # "when" as a conjunction asks for no date
     ("How do I set max-width on an image?", None),  # no cue inside an identifier
     ("Quel attribut rend un cookie inaccessible au JavaScript ?", "name"),
+    # The clause that asks is the last one a question word opens; what comes before sets the scene.
+    ("When my API answers 405, which response header must it include?", "name"),
+    ("My API created a record. Which status code should it send?", "name"),
+    ("Quand la page charge, combien de requêtes part-il ?", "number"),
 ])
 def test_cue_phrases_give_the_type(question, answer_type):
     assert question_answer_type(question, organisations_listed=False) == answer_type
