@@ -38,7 +38,21 @@ class Value:
 
 def _is_value(text: str) -> bool:
     words = text.split()
-    return 0 < len(words) <= MAX_VALUE_WORDS and len(text) <= MAX_VALUE_CHARS and not text.endswith((".", ":"))
+    return (0 < len(words) <= MAX_VALUE_WORDS and len(text) <= MAX_VALUE_CHARS and not text.endswith((".", ":"))
+            and _balanced(text))
+
+
+def _balanced(text: str) -> bool:
+    """A value holds a letter or digit, closes the brackets it opens and holds no alternatives: "[ top"
+    and "[ left | center ]" are pieces of a grammar's notation, not values ("[attr=value]" is one)."""
+    if not any(char.isalnum() for char in text) or "|" in text:
+        return False
+    depth = 0
+    for char in text:
+        depth += (char in "([{") - (char in ")]}")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def enumerated_values(text: str) -> list[Value]:
@@ -72,14 +86,17 @@ _VALUE_OPENERS = words("value_openers")
 
 def _colon_values(sentence: str) -> list[Value]:
     match = _COLON_LIST.search(sentence)
-    if not match or "," not in match.group("list") and not _CONJUNCTION.search(match.group("list")):
+    if not match or not re.search(r"[,|]", match.group("list")) and not _CONJUNCTION.search(match.group("list")):
         return []
     values = []
     start = match.start("list")
-    for part in re.finditer(r"[^,]+", match.group("list")):
+    # Values apart by commas, or by bars as a grammar writes alternatives ("auto|metadata|none").
+    separator = r"[^,|]+" if "|" in match.group("list") else r"[^,]+"
+    for part in re.finditer(separator, match.group("list")):
         for piece in _CONJUNCTION.split(part.group(0)):
             label = _without_leading_function_words(piece.strip())
-            if not label or len(label.split()) > MAX_PHRASE_WORDS or len(label) > 2 * MAX_VALUE_CHARS:
+            if (not label or len(label.split()) > MAX_PHRASE_WORDS or len(label) > 2 * MAX_VALUE_CHARS
+                    or not _balanced(label)):
                 return []  # a clause, not a list of values
             at = start + part.start() + part.group(0).find(label)
             values.append(Value(label, at, at + len(label)))

@@ -88,6 +88,13 @@ def test_a_sentence_enumerating_after_a_colon_gives_the_values_without_their_art
     names = sentence_values("It offers two double degrees: with Polytechnique Montréal and with the ÉTS.")
     assert [value.label for value in names] == ["Polytechnique Montréal", "ÉTS"]
     assert sentence_values("Note: this clause explains something at length, and then goes on without a list.") == []
+    bars = sentence_values("The preload attribute has three available options: auto|metadata|none.")
+    assert [value.label for value in bars] == ["auto", "metadata", "none"]
+
+
+def test_pieces_of_a_grammar_s_notation_are_not_values():
+    values = enumerated_values("• [ left | center ]\n• [ top\n• static\n• relative")
+    assert [value.label for value in values] == ["static", "relative"]
 
 
 def test_a_list_answer_takes_the_values_its_best_sentence_enumerates():
