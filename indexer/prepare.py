@@ -15,7 +15,7 @@ from kb.models import Block, Document, PageMeta, Passage
 from kb.store import analyse_passage
 
 #: Bump when cleaning or chunking changes what a page yields, so `kb index` redoes every page.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 
 
 @dataclass

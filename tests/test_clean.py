@@ -613,6 +613,11 @@ def test_a_help_centre_page_belongs_to_the_product_not_to_its_help_centre():
     "We use cookies to improve your experience and measure audience. Accept all Reject all",
     "Ce site utilise des cookies pour mesurer l'audience. Tout accepter Tout refuser Personnaliser",
     "Home > Help Center > Billing",
+    "Mentions légales | Plan du site | Données personnelles | Accessibilité",
+    "Legal notice | Sitemap | Privacy policy",
+    "Written by Ana Ruiz · 5 min read",
+    "ISTK 4 rue des Goélands 29870 Kermarec Nous contacter Mentions légales | Plan du site © ISTK 2025",
+    "À lire aussi Témoignages : mon stage à Singapour FAQ mobilité Bourses et financements",
     "Accueil › International › Mobilité sortante",
 ])
 def test_page_furniture_is_dropped_in_both_languages(block):
@@ -626,6 +631,9 @@ def test_page_furniture_is_dropped_in_both_languages(block):
     "The © sign is written \\00A9 in CSS.",  # the sign without a year
     "Go to Settings > Billing > Invoices and download the PDF.",
     "By train",
+    "Privacy is a right | we protect it",
+    "See also",  # a heading alone: what follows it stays under it
+    "See also the billing article, which explains refunds.",
     ("Was this article written for admins? Yes: the owner role is described in the next section, "
      "together with every permission it grants and the steps to hand it over to a colleague when you "
      "leave the company or change teams inside it."),

@@ -172,12 +172,16 @@ _AUTHOR_CUES = sorted(words("author_cues"), key=len, reverse=True)
 _WIDGET_PHRASES = words("widget_phrases")
 _CONSENT_PHRASES = words("consent_phrases")
 _BREADCRUMB_ROOTS = words("breadcrumb_roots")
+_FOOTER_LINKS = words("footer_links")
+_RELATED_CUES = words("related_cues")
+_NUMBER_PREFIX = re.compile(r"^\d+\s*")
 #: Blocks longer than this are prose, whatever phrases they hold.
 _FURNITURE_WORDS = 30
 _NOTICE_WORDS = 70
 _PART_SEPARATOR = re.compile(r"\s[·•|—–]\s")
 _CRUMB_SEPARATOR = re.compile(r"\s[>›»/]\s")
-_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:©\s*)?(?:19|20)\d\d\b", re.IGNORECASE)
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|\bcopyright\b)\s*(?:©\s*)?(?:[^\W\d][\w&.,-]*\s+){0,4}(?:19|20)\d\d\b",
+                        re.IGNORECASE)
 _CONSENT_END = re.compile(
     r"(?:\b(?:" + "|".join(re.escape(p) for p in sorted(_CONSENT_PHRASES, key=len, reverse=True)) + r")\b[\W_]*){1,4}$")
 
@@ -199,8 +203,15 @@ def is_page_furniture(text: str) -> bool:
         return True
     # Each part credits or dates the page, and it names someone or a time ("Mise à jour des
     # raccourcis" is a heading about updating, not a byline).
+    parts = [part.strip() for part in _PART_SEPARATOR.split(key) if part.strip()]
     if (key[-1:] not in ".!?;:" and (any(char.isdigit() for char in key) or key.startswith(tuple(_AUTHOR_CUES)))
-            and all(part.strip().startswith(tuple(_BYLINE_CUES)) for part in _PART_SEPARATOR.split(key) if part.strip())):
+            and all(_NUMBER_PREFIX.sub("", part).startswith(tuple(_BYLINE_CUES)) for part in parts)):
+        return True  # "5 min read" is a byline's part too
+    if key[-1:] not in ".!?" and any(key.startswith(cue + " ") for cue in _RELATED_CUES):
+        return True  # "À lire aussi Témoignages : mon stage à Singapour FAQ mobilité": links to other pages
+    links = sum(part in _FOOTER_LINKS for part in parts)
+    if links >= 2 and links >= len(parts) - 1:
+        # "Mentions légales | Plan du site | Données personnelles", maybe after the address it ends.
         return True
     crumbs = _CRUMB_SEPARATOR.split(key)
     return len(crumbs) >= 3 and crumbs[0].strip() in _BREADCRUMB_ROOTS and all(len(c.split()) <= 5 for c in crumbs)
