@@ -141,7 +141,9 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
     entity_names = [fold(name) for name in question.entities]
     scored = []
     for hit in hits:
-        context = f"{hit.title}\n{hit.heading}"
+        # What the passage is about beyond its words: its page's title, organisation and headings (as
+        # the index's context field holds them).
+        context = f"{hit.title}\n{hit.school or ''}\n{hit.heading}"
         context_tokens = analysed(context, hit.lang)
         in_context = {index for index, pattern in enumerate(patterns)
                       if find(pattern, context_tokens, context, hit.lang)[0] > 0}

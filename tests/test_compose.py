@@ -236,3 +236,11 @@ def test_a_table_row_is_read_under_its_header_row():
     row = scored["Business | 1,000"]
     assert row.has_type and row.coverage > scored["Free | 60"].coverage > 0
     assert "requests" not in row.text.lower()  # the header's words count without being in the row
+
+
+def test_a_name_the_question_brings_may_stand_in_the_passage_s_organisation():
+    analysis, concepts = analyse("Who leads international relations at Ardmore?")
+    assert any(weighted.key and weighted.concept.text == "Ardmore" for weighted in concepts)
+    passage = hit("Yannick Le Goff leads international relations.", "Ardmore Institute of Technology", title="Contact")
+    [sentence] = score_sentences(analysis, concepts, [passage])
+    assert sentence.keys_found
