@@ -17,7 +17,7 @@ from babel.numbers import get_currency_name, get_territory_currencies
 from babel.units import format_unit
 
 from kb.text import fold
-from kb.wordlists import LIST_LANGUAGES, words
+from kb.wordlists import LIST_LANGUAGES, alternation, words
 
 AnswerType = Literal["percent", "money", "duration", "number", "quantity", "year", "person", "place", "reason",
                      "name"]
@@ -34,12 +34,6 @@ DURATION_UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "mon
 _YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
 _CAPITALISED = re.compile(r"(?<![\w'’])(?:[A-ZÀ-Ý][\w&+-]*)")
 _NAME = r"[A-ZÀ-Ý][a-zà-ÿ]+(?:[\s-][A-ZÀ-Ý][a-zà-ÿ]+)+"
-
-
-def _alternation(phrases: Iterable[str]) -> str:
-    """A regex alternation of literal phrases, longest first, spaces matching any white space."""
-    ordered = sorted({phrase for phrase in phrases if phrase}, key=len, reverse=True)
-    return "|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in ordered)
 
 
 def _cue_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -63,16 +57,16 @@ def _cues() -> dict[str, re.Pattern[str] | None]:
 def _name_question() -> re.Pattern[str]:
     """"which/what + a noun" (after a preposition or not), unless a verb follows the question word."""
     return re.compile(
-        rf"{CLAUSE_START}(?:(?:{_alternation(words('name_prepositions'))})\s+)?"
-        rf"(?:{_alternation(words('name_question_words'))})\s+(?!(?:{_alternation(words('name_blocking_verbs'))})\b)"
+        rf"{CLAUSE_START}(?:(?:{alternation(words('name_prepositions'))})\s+)?"
+        rf"(?:{alternation(words('name_question_words'))})\s+(?!(?:{alternation(words('name_blocking_verbs'))})\b)"
         r"[\w'-]+")
 
 
 @cache
 def _later_question() -> re.Pattern[str]:
     """A question word opening a clause after the first ("When my API answers 405, which header...")."""
-    interrogatives = _alternation(fold(word) for word in words("interrogatives"))
-    return re.compile(rf"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)(?:(?:{_alternation(words('name_prepositions'))})\s+)?"
+    interrogatives = alternation(fold(word) for word in words("interrogatives"))
+    return re.compile(rf"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)(?:(?:{alternation(words('name_prepositions'))})\s+)?"
                       rf"(?:{interrogatives})(?![\w-])")
 
 
@@ -154,18 +148,18 @@ def type_words(answer_type: str) -> frozenset[str]:
 @cache
 def _value_patterns() -> dict[str, re.Pattern[str]]:
     """Where a sentence shows a value of each type."""
-    number_words = _alternation(words("number_words"))
+    number_words = alternation(words("number_words"))
     names, signs = currency_words()
-    currency_names = _alternation(names)
+    currency_names = alternation(names)
     # Signs and ISO codes keep their case: "5 ALL" is an amount in leks, "5 all" is not.
     currency_signs = "(?-i:" + "|".join(re.escape(sign) for sign in sorted(signs, key=len, reverse=True)) + ")"
-    units = _alternation(duration_unit_words())
-    modifiers = _alternation(words("duration_modifiers"))
+    units = alternation(duration_unit_words())
+    modifiers = alternation(words("duration_modifiers"))
     # "3 weeks", "30s", "two full years", "une semaine".
-    counts = (rf"\b\d+(?:[.,]\d+)?[\s-]*|\b(?:{number_words}|{_alternation(words('indefinite_articles'))})[\s-]+")
+    counts = (rf"\b\d+(?:[.,]\d+)?[\s-]*|\b(?:{number_words}|{alternation(words('indefinite_articles'))})[\s-]+")
     return {
-        "percent": re.compile(rf"\d+(?:[.,]\d+)?\s?(?:%|(?:{_alternation(words('percent_words'))})\b)"
-                              rf"|\b(?:{_alternation(words('fraction_words'))})\b", re.IGNORECASE),
+        "percent": re.compile(rf"\d+(?:[.,]\d+)?\s?(?:%|(?:{alternation(words('percent_words'))})\b)"
+                              rf"|\b(?:{alternation(words('fraction_words'))})\b", re.IGNORECASE),
         "money": re.compile(rf"(?:{currency_signs})\s?\d|\d[\d\s.,]*\s?(?:(?:{currency_names})\b|(?:{currency_signs})"
                             r"(?![\w$€£]))", re.IGNORECASE),
         "duration": re.compile(rf"(?:{counts})" + (rf"(?:(?:{modifiers})[\s-]+)?" if modifiers else "")
@@ -178,20 +172,20 @@ def _value_patterns() -> dict[str, re.Pattern[str]]:
 
 @cache
 def _person_pattern() -> re.Pattern[str]:
-    titles = "|".join(re.escape(title) for title in sorted(words("honorifics"), key=len, reverse=True))
+    titles = alternation(words("honorifics"))
     return re.compile(rf"(?<![\w'’])(?:(?:{titles})\s)?{_NAME}")
 
 
 @cache
 def _reason_pattern() -> re.Pattern[str]:
     """Words that give a cause or a purpose ("because", "due to", "parce que"), on folded text."""
-    return re.compile(rf"(?<![\w-])(?:{_alternation(fold(marker) for marker in words('reason_markers'))})(?![\w-])")
+    return re.compile(rf"(?<![\w-])(?:{alternation(fold(marker) for marker in words('reason_markers'))})(?![\w-])")
 
 
 @cache
 def _place_pattern() -> re.Pattern[str]:
-    articles = _alternation(words("definite_articles"))
-    return re.compile(rf"\b(?:{_alternation(words('place_prepositions'))})\s+(?:(?:{articles})\s*)?([A-ZÀ-Ý][\w-]+)")
+    articles = alternation(words("definite_articles"))
+    return re.compile(rf"\b(?:{alternation(words('place_prepositions'))})\s+(?:(?:{articles})\s*)?([A-ZÀ-Ý][\w-]+)")
 
 
 def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],

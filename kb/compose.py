@@ -26,7 +26,7 @@ from kb.matching import (
 from kb.models import AnswerItem, Hit
 from kb.question import ORGANISATION_WORDS, QuestionAnalysis
 from kb.text import TABLE_CELL_SEPARATOR, fold
-from kb.wordlists import words
+from kb.wordlists import alternation, words
 
 #: A list item needs this share, with every content concept of the property found (one may be missing
 #: from a property of three or more).
@@ -46,15 +46,14 @@ MIN_SHARED_CHARS = 150
 SECOND_SENTENCE_SHARE = 0.75
 ITEM_MARK = "• "
 
-_CLAUSE_BREAK = re.compile(r"[;:,()\[\]–—]|\s-\s|\b(?:but|however|whereas|although|though|while|mais|cependant|"
-                           r"toutefois|tandis|bien que|alors que)\b", re.IGNORECASE)
+# Where a clause ends: punctuation, or a word that opens a contrasting clause ("but", "alors que").
+_CLAUSE_BREAK = re.compile(rf"[;:,()\[\]–—]|\s-\s|\b(?:{alternation(words('contrast_openers'))})\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 NEGATION_CUES = words("negation_cues")
 _ANAPHORIC = words("anaphoric_openers")
 _CODE_REQUESTS = words("code_request_words")
 # Phrases with a negation word that negate nothing ("not only ... but also").
-_NOT_NEGATING = re.compile(r"\b(?:not only|not least|no later than|no doubt|non seulement|pas seulement|"
-                           r"sans doute|non plus)\b", re.IGNORECASE)
+_NOT_NEGATING = re.compile(rf"\b(?:{alternation(words('not_negating'))})\b", re.IGNORECASE)
 
 _ENUMERATED_NAMES = re.compile(r"[A-ZÀ-Ý][\w&+.-]*(?:\s+[\w&+.-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.-]*"
                                r"(?:\s+[\w&+.-]+){0,3}){2,}")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kb.text import TABLE_CELL_SEPARATOR
-from kb.wordlists import words
+from kb.wordlists import alternation, words
 
 ITEM_MARK = "•"
 #: A list item this short is a value (a term of a definition list, a keyword); longer ones describe.
@@ -17,14 +17,16 @@ MAX_VALUE_CHARS = 48
 MIN_VALUES = 2
 _HEAD_SEPARATOR = re.compile(r"\s*(?::\s|\s[-–—]\s)")
 _NUMERIC = re.compile(r"^[\d\s.,%+-]*$")
+
+_AND = alternation(words("list_conjunctions"))
 # A proper name: capitalised words, with the small words names hold between them ("Institut für Technologie").
-_NAME = (r"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*(?:[^\S\n]+(?:(?:de|du|des|of|the|für|der|di|del|la|le|y|&)[^\S\n]+)?"
+_NAME = (rf"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*(?:[^\S\n]+(?:(?:{alternation(words('name_particles'))}|&)[^\S\n]+)?"
          r"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*)*")
 # Two names joined by "and"/"et" ("le Karlsruher Institut für Technologie et la Technische Universität Berlin").
 # Runs of names stay within a line: a list's last item and the next line's first word are not one name.
-_COMMA_RUN = re.compile(rf"{_NAME}(?:[^\S\n]*,[^\S\n]*{_NAME}){{2,}}(?:,?[^\S\n]+(?:and|et|or|ou)[^\S\n]+{_NAME})?")
-_PAIR = re.compile(rf"(?P<first>{_NAME})(?:[^\S\n]*\([^)\n]{{1,20}}\))?[^\S\n]*,?[^\S\n]+(?:and|et|or|ou)[^\S\n]+(?:(?:the|le|la|les|l['’])[^\S\n]*)?"
-                   rf"(?:avec[^\S\n]+(?:(?:le|la|les|l['’])[^\S\n]*)?)?(?P<second>{_NAME})")
+_COMMA_RUN = re.compile(rf"{_NAME}(?:[^\S\n]*,[^\S\n]*{_NAME}){{2,}}(?:,?[^\S\n]+(?:{_AND})[^\S\n]+{_NAME})?")
+_PAIR = re.compile(rf"(?P<first>{_NAME})(?:[^\S\n]*\([^)\n]{{1,20}}\))?[^\S\n]*,?[^\S\n]+(?:{_AND})[^\S\n]+"
+                   rf"(?:(?:{alternation(words('value_openers'))})(?:[^\S\n]+|(?<=['’])))*(?P<second>{_NAME})")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def sentence_values(sentence: str) -> list[Value]:
 #: A value of a sentence's enumeration may be a short phrase ("les notifications push sur mobile").
 MAX_PHRASE_WORDS = 6
 _COLON_LIST = re.compile(r":\s+(?P<list>[^:;\n]+?)\s*[.;!?]?\s*$")
-_CONJUNCTION = re.compile(r",?\s+(?:and|et|or|ou)\s+")
+_CONJUNCTION = re.compile(rf",?\s+(?:{_AND})\s+")
 _ELIDED = re.compile(r"^[A-Za-z]['’](?=\w)")
 _VALUE_OPENERS = words("value_openers")
 
@@ -159,8 +161,8 @@ def _run_values(text: str) -> list[Value]:
         return []
     values = []
     for part in re.finditer(r"[^,]+", match.group(0)):
-        label = re.sub(r"^\s*(?:and|et|or|ou)\s+", "", part.group(0)).strip()
-        label = re.split(r"\s+(?:and|et|or|ou)\s+", label)
+        label = re.sub(rf"^\s*(?:{_AND})\s+", "", part.group(0)).strip()
+        label = re.split(rf"\s+(?:{_AND})\s+", label)
         for piece in label:
             piece = piece.strip()
             if piece and _is_value(piece):

@@ -13,7 +13,7 @@ from kb.answer_types import HARD_TYPES, AnswerType, question_answer_type, type_w
 from kb.glossary import Glossary
 from kb.language import detect_language
 from kb.text import fold
-from kb.wordlists import words
+from kb.wordlists import LIST_LANGUAGES, alternation, words
 
 Kind = Literal["list", "fact"]
 #: A word's parts of speech, commonest first ("n", "v", "a", "r"), as a lexicon knows them.
@@ -47,12 +47,18 @@ _NUMBER = re.compile(r"\d")
 _FRENCH_HINTS = words("language_hints", "fr")
 _ENGLISH_HINTS = words("language_hints", "en")
 
-# A list question: "which/what/quels/quelles + a plural noun", "what are the X", "list the X".
+
+# A list question: "(preposition) which/what (of the) + a plural noun", "list (all) the X" (word lists
+# in kb/data/lang: name_prepositions, name_question_words, list_question_fillers, list_verbs...).
 _LIST_OPENING = re.compile(
-    r"^(?:(?:in|at|for|from|of|with|by|through|on|dans|à|a|pour|chez|de|parmi|par|avec|sur|en)\s+)?"
-    r"(?:(?P<wh>which|what|quels|quelles|quel|quelle)\s+(?:(?:of\s+the|are\s+the|sont\s+les|est\s+l['’]?)\s*)?"
-    r"|(?P<verb>list|name|show|give\s+me|citez|listez)\s+(?:all\s+|tous\s+|toutes\s+)?(?P<article>the\s+|les\s+)?)",
+    rf"^(?:(?:{alternation(words('name_prepositions'))})\s+)?"
+    rf"(?:(?P<wh>{alternation(words('name_question_words'))})\s+(?:(?:{alternation(words('list_question_fillers'))})\s*)?"
+    rf"|(?P<verb>{alternation(words('list_verbs'))})\s+(?:(?:{alternation(words('list_quantifiers'))})\s+)?"
+    rf"(?P<article>(?:{alternation(words('definite_articles'))})\s+)?)",
     re.IGNORECASE)
+#: Languages whose noun phrases put the noun first ("quelles universités canadiennes").
+_HEAD_FIRST = [lang for lang in LIST_LANGUAGES if "first" in words("noun_phrase_head", lang)]
+_PLURAL_MARKERS = frozenset(fold(word) for word in words("plural_markers"))
 #: English words ending in "s" that are not plurals.
 _SINGULAR_S = re.compile(r"(?:ss|us|is|ics)$")
 #: Words a noun phrase of a list question may hold before its noun ("which two schools").
@@ -347,9 +353,12 @@ def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
     if not opening:
         return None
     wh = (opening.group("wh") or "").lower()
-    # French shows the number on the question word ("quels", "quelles") or the article ("citez les").
-    french = wh.startswith("quel") or (opening.group("verb") or "").lower() in ("citez", "listez")
-    french_plural = wh in ("quels", "quelles") or (opening.group("article") or "").lower().strip() == "les"
+    verb = " ".join((opening.group("verb") or "").lower().split())
+    # Some languages put the noun first ("quelles universités canadiennes") and show the number on the
+    # question word or the article ("quels", "citez les"); English puts it last and marks it on the noun.
+    head_first = any(wh in words("name_question_words", lang) or verb in words("list_verbs", lang)
+                     for lang in _HEAD_FIRST)
+    marked_plural = fold(wh) in _PLURAL_MARKERS or fold((opening.group("article") or "").strip()) in _PLURAL_MARKERS
     noun: _Token | None = None
     adjective = ""
     for token in _tokens(stripped[opening.end():])[:_NOUN_PHRASE_WORDS]:
@@ -357,16 +366,16 @@ def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
         if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
             break
         # French puts the noun first ("quelles universités canadiennes"), English last ("which partner universities").
-        if not french and adjective and parts_of_speech is not None and parts_of_speech(word)[:1] == ["v"]:
+        if not head_first and adjective and parts_of_speech is not None and parts_of_speech(word)[:1] == ["v"]:
             break  # "which label attests ...": the word before was the noun, this is its verb
-        if french or _english_plural(word) or folded in _ORGANISATION_NOUNS:
+        if head_first or _english_plural(word) or folded in _ORGANISATION_NOUNS:
             noun = token
             break
         adjective = folded
     if noun is None:
         return None
     folded = fold(noun.text)
-    plural = french_plural if french else _english_plural(noun.text)
+    plural = marked_plural if head_first else _english_plural(noun.text)
     organisations = (not entities_named and folded in _ORGANISATION_NOUNS and adjective not in _NOT_OWN
                      and _names_organisations(folded, entities))
     if not plural and not organisations:

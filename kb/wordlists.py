@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 
@@ -27,3 +29,10 @@ def words(name: str, lang: str | None = None) -> frozenset[str]:
     for language in languages:
         found |= _lists(language).get(name, frozenset())
     return found
+
+
+def alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation of literal phrases, longest first (so "bien que" wins over "bien"), any
+    white space between their words."""
+    ordered = sorted({phrase for phrase in phrases if phrase}, key=len, reverse=True)
+    return "|".join(r"\s+".join(re.escape(part) for part in phrase.split()) for phrase in ordered)
