@@ -1,8 +1,9 @@
-"""Compose answers from passages: sentence scoring, negation, list and fact answers, abstention."""
+"""Compose answers from ranked sentences: a fact (one or two sentences), a list of organisations,
+of values one passage or sentence enumerates, or of page subjects; each with its citations, evidence
+and the signals the answerability model reads."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -10,32 +11,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import analyse
-from kb.answer_types import AnswerType, value_spans
-from kb.confidence import Logistic, load_model
+from kb.confidence import Logistic
 from kb.enumeration import MIN_VALUES, Value, enumerated_values, sentence_values
-from kb.matching import (
-    ANALYSED,
-    ConceptPattern,
-    WeightedConcept,
-    analysed,
-    find,
-    looks_like_code,
-    patterns_for,
-    sentence_spans,
-)
+from kb.matching import ANALYSED, WeightedConcept, analysed
 from kb.models import AnswerItem, Hit
-from kb.question import ORGANISATION_WORDS, QuestionAnalysis
-from kb.text import TABLE_CELL_SEPARATOR, fold
-from kb.wordlists import alternation, words
+from kb.question import QuestionAnalysis
+from kb.sentences import (
+    ITEM_MARK,
+    MAX_ANSWER_CHARS,
+    ScoredSentence,
+    score_sentences,
+    supports_fact,
+    supports_list_item,
+)
+from kb.wordlists import words
 
-#: A list item needs this share, with every content concept of the property found (one may be missing
-#: from a property of three or more).
-LIST_COVERAGE = 0.75
-#: A concept found only in a neighbouring sentence, the passage's heading or title counts for this much.
-CONTEXT_CREDIT = 0.5
-#: A concept found in another sentence of the same line (one list item, one paragraph line) counts this much.
-LINE_CREDIT = 0.8
-MAX_ANSWER_CHARS = 300
 #: The best passages searched for an enumeration of what a list question asks for.
 VALUE_PASSAGES = 8
 #: ... and every passage of the best few pages (a header's "Directives" list).
@@ -44,47 +34,8 @@ VALUE_PAGES = 2
 MIN_SHARED_CHARS = 150
 #: A second sentence from elsewhere joins the answer only when it scores nearly as well as the first.
 SECOND_SENTENCE_SHARE = 0.75
-ITEM_MARK = "• "
-
-# Where a clause ends: punctuation, or a word that opens a contrasting clause ("but", "alors que").
-_CLAUSE_BREAK = re.compile(rf"[;:,()\[\]–—]|\s-\s|\b(?:{alternation(words('contrast_openers'))})\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-NEGATION_CUES = words("negation_cues")
 _ANAPHORIC = words("anaphoric_openers")
-_CODE_REQUESTS = words("code_request_words")
-# Phrases with a negation word that negate nothing ("not only ... but also").
-_NOT_NEGATING = re.compile(rf"\b(?:{alternation(words('not_negating'))})\b", re.IGNORECASE)
-
-_ENUMERATED_NAMES = re.compile(r"[A-ZÀ-Ý][\w&+.-]*(?:\s+[\w&+.-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.-]*"
-                               r"(?:\s+[\w&+.-]+){0,3}){2,}")
-
-
-@dataclass
-class ScoredSentence:
-    """A passage sentence with how well it answers the question."""
-
-    text: str
-    hit: Hit
-    position: int  # sentence index in its passage
-    start: int  # offsets of the sentence in the passage text
-    end: int
-    coverage: float  # share of the question's concept weight found here, its neighbours or its context
-    score: float
-    matched: frozenset[int]  # concepts found in the sentence itself
-    in_context: frozenset[int]  # concepts found only in a neighbouring sentence, the heading or title
-    negated: bool
-    has_type: bool
-    keys_found: bool
-    features: dict[str, float] = field(default_factory=dict)  # what the sentence ranker scored (see _score)
-    strict_coverage: float = 0.0  # coverage by the sentence, its heading and title alone
-    in_heading: frozenset[int] = frozenset()  # concepts found in the heading or title
-    in_line: frozenset[int] = frozenset()  # concepts found in another sentence of the same line
-    spans: list[tuple[int, int]] = field(default_factory=list)  # where matches and typed answers are
-
-    @property
-    def is_item(self) -> bool:
-        """True for a list item of the page."""
-        return self.text.startswith(ITEM_MARK.strip())
 
 
 @dataclass
@@ -98,209 +49,6 @@ class Composition:
     citations: list[Hit]
     evidence: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # passage id -> sentence spans
     signals: dict[str, float] = field(default_factory=dict)
-
-
-def _negation_parity(clause: str) -> bool:
-    clause = _NOT_NEGATING.sub(" ", clause)
-    words = [word.lower() for word in _WORD.findall(clause)]
-    cues = sum(word in NEGATION_CUES or word.endswith(("n't", "n’t")) for word in words)
-    return cues % 2 == 1
-
-
-def is_negated(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
-    """True when a clause holding one of the matched spans is negated ("is not mandatory", "n'est pas")."""
-    boundaries = [0] + [m.start() for m in _CLAUSE_BREAK.finditer(sentence)] + [len(sentence)]
-    for start, end in itertools.pairwise(boundaries):
-        if any(start <= span_start < end for span_start, _ in spans) and _negation_parity(sentence[start:end]):
-            return True
-    return False
-
-
-def answer_type_spans(sentence: str, answer_type: AnswerType | None, question: QuestionAnalysis,
-                      ) -> list[tuple[int, int]]:
-    """Where `sentence` shows the kind of answer the question expects (a number, a year, a name...)."""
-    asked = {fold(word) for word in re.findall(r"[\w&+-]+", question.text)}
-    asked |= {fold(part) for name in question.entities for part in name.split()}
-    return value_spans(sentence, answer_type, asked, ORGANISATION_WORDS)
-
-
-def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
-                    relevance: dict[str, float] | None = None, ranker: Logistic | None = None,
-                    ) -> list[ScoredSentence]:
-    """Every sentence of `hits`, scored by concept coverage, proximity, answer type and passage rank.
-
-    `relevance` (passage id -> 0..1) is the retrieval stage's judgement of each passage; without it
-    the store's scores, relative to the best, stand in.
-    """
-    ranker = ranker or load_model().sentences
-    patterns = patterns_for(concepts)
-    total = sum(pattern.weight for pattern in patterns) or 1.0
-    total_idf = sum(pattern.idf for pattern in patterns) or 1.0
-    top_score = max((hit.score for hit in hits), default=0.0) or 1.0
-    entity_names = [fold(name) for name in question.entities]
-    scored = []
-    for hit in hits:
-        # What the passage is about beyond its words: its page's title, organisation and headings (as
-        # the index's context field holds them).
-        context = f"{hit.title}\n{hit.school or ''}\n{hit.heading}"
-        context_tokens = analysed(context, hit.lang)
-        in_context = {index for index, pattern in enumerate(patterns)
-                      if find(pattern, context_tokens, context, hit.lang)[0] > 0}
-        # A name the question brings ("at Castelnau") may sit anywhere in the passage: it sets the scene.
-        passage_tokens = analysed(hit.text, hit.lang)
-        in_context |= {index for index, pattern in enumerate(patterns)
-                       if pattern.key and find(pattern, passage_tokens, hit.text, hit.lang)[0] > 0}
-        rank = relevance.get(hit.passage_id, 0.0) if relevance is not None else hit.score / top_score
-        spans = sentence_spans(hit)
-        found = [_found(patterns, hit.text[start:end], hit.lang) for start, end in spans]
-        lines = _line_numbers(hit.text, spans)
-        headers = _table_headers(hit.text)
-        for position, (start, end) in enumerate(spans):
-            # A sentence leans on the rest of its line (a list item: "rows: The number of visible text
-            # lines. ... the default value is 2.") and on the lines beside it (a definition's term):
-            # what they hold counts, for less than what it holds itself.
-            same_line: dict[int, float] = {}
-            nearby: dict[int, float] = {}
-            for other, (credits, _) in enumerate(found):
-                if other != position and abs(lines[other] - lines[position]) <= 1:
-                    around = same_line if lines[other] == lines[position] else nearby
-                    for index, credit in credits.items():
-                        around[index] = max(credit, around.get(index, 0.0))
-                # A table row is read under its header row ("Plan | Requests per minute" over "Business | 1,000").
-                header = headers.get(lines[position])
-                if header is not None and header != lines[position]:
-                    for other in (o for o, line in enumerate(lines) if line == header):
-                        for index, credit in found[other][0].items():
-                            nearby[index] = max(credit, nearby.get(index, 0.0))
-            scored.append(_score(question, patterns, total, total_idf, hit, position, start, end,
-                                 found[position], in_context, same_line, nearby, rank, entity_names, ranker))
-    return scored
-
-
-def _table_headers(text: str) -> dict[int, int]:
-    """Line number -> the header line of its table, for the lines of tables ("a | b" rows)."""
-    headers: dict[int, int] = {}
-    header: int | None = None
-    for number, line in enumerate(text.split("\n")):
-        if TABLE_CELL_SEPARATOR in line:
-            header = number if header is None else header
-            headers[number] = header
-        else:
-            header = None
-    return headers
-
-
-def _line_numbers(text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
-    """The line of the passage each sentence starts on."""
-    return [text.count("\n", 0, start) for start, _ in spans]
-
-
-def _found(patterns: Sequence[ConceptPattern], sentence: str, lang: str,
-           ) -> tuple[dict[int, float], dict[int, list[tuple[int, int]]]]:
-    """Credit and spans of each pattern found in one sentence."""
-    tokens = analysed(sentence, lang)
-    credits: dict[int, float] = {}
-    where: dict[int, list[tuple[int, int]]] = {}
-    for index, pattern in enumerate(patterns):
-        credit, spans = find(pattern, tokens, sentence, lang)
-        if credit:
-            credits[index], where[index] = credit, spans
-    return credits, where
-
-
-def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: float, total_idf: float, hit: Hit,
-           position: int, start: int, end: int, found: tuple[dict[int, float], dict[int, list[tuple[int, int]]]],
-           in_context: set[int], same_line: dict[int, float], nearby: dict[int, float], rank: float,
-           entity_names: list[str],
-           ranker: Logistic) -> ScoredSentence:
-    sentence = hit.text[start:end]
-    credits, where = found
-    credit = 0.0
-    rarity = 0.0
-    matched: set[int] = set()
-    spans: list[tuple[int, int]] = []
-    first_span: dict[int, int] = {}
-    negatable: list[tuple[int, int]] = []
-    strict = 0.0  # the sentence with its heading and title only: what a list item must hold by itself
-    for index, pattern in enumerate(patterns):
-        if index in credits:
-            credit += credits[index] * pattern.weight
-            strict += pattern.weight  # found at all: a list item must hold each concept, in any form
-            rarity += pattern.idf
-            matched.add(index)
-            spans.extend(where[index])
-            first_span[index] = where[index][0][0]
-            if pattern.role != "light":
-                negatable.extend(where[index])
-        else:
-            # Found around the sentence: in its line, its heading or title, or the lines beside it.
-            around = max(LINE_CREDIT * same_line.get(index, 0.0), CONTEXT_CREDIT * nearby.get(index, 0.0),
-                         CONTEXT_CREDIT if index in in_context else 0.0)
-            credit += around * pattern.weight
-            rarity += around * pattern.idf
-            if index in in_context:
-                strict += CONTEXT_CREDIT * pattern.weight
-    context_only = frozenset((in_context | set(nearby) | set(same_line)) - matched)
-    coverage = credit / total
-    keys_found = all(index in matched or index in context_only
-                     for index, pattern in enumerate(patterns) if pattern.key)
-    type_spans = answer_type_spans(sentence, question.answer_type, question)
-    negated = is_negated(sentence, negatable)
-    close_pairs = sum(1 for (_, a), (_, b) in itertools.pairwise(sorted(first_span.items())) if abs(b - a) <= 40)
-    adjacent = any(0 <= concept_start - type_end <= 3 or 0 <= type_start - concept_end <= 3
-                   for type_start, type_end in type_spans for concept_start, concept_end in negatable)
-    features = {
-        "coverage": coverage,
-        "own": sum(credits[index] * patterns[index].weight for index in matched) / total,
-        "rarity": rarity / total_idf,
-        "proximity": min(close_pairs, 3) / 3,
-        "typed": 1.0 if type_spans else 0.0,
-        "adjacent": 1.0 if adjacent else 0.0,
-        "enumerates": 1.0 if question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) else 0.0,
-        "relevance": rank,
-        "entity": 1.0 if any(name in fold(sentence) for name in entity_names) else 0.0,
-        "code": 1.0 if looks_like_code(sentence) else 0.0,
-        "lead": 1.0 if position == 0 and hit.position == 0 else 0.0,
-        "foreign": 1.0 if hit.lang != question.lang else 0.0,
-        "long": 1.0 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0,
-        "short": 1.0 if len(sentence) < 25 else 0.0,
-    }
-    score = ranker.score(features)
-    return ScoredSentence(
-        text=sentence, hit=hit, position=position, start=start, end=end, coverage=coverage, score=score,
-        matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
-        keys_found=keys_found, spans=sorted(spans + type_spans),
-        features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
-        in_line=frozenset(set(same_line) - matched),
-    )
-
-
-def _supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
-                   ) -> bool:
-    """Can the sentence be offered at all: it holds the names asked about, some telling word of the
-    question and, for "how many" and the like, a value of that type. How likely it is right is the
-    answerability model's to judge, from the sentence's signals."""
-    if not sentence.keys_found:
-        return False
-    if sentence.features.get("code") and not _asks_for_code(question):
-        return False  # a line of code is never an answer in words
-    # A telling word of the question in the sentence, or in its line ("Bold font weight. Same as 700.").
-    if not any(concepts[index].concept.role != "light" for index in sentence.matched | sentence.in_line):
-        return False
-    return sentence.has_type or question.hard_type is None
-
-
-def _supports_list_item(sentence: ScoredSentence, concepts: Sequence[WeightedConcept]) -> bool:
-    """A list item must state the property in its own sentence (its heading may set the scene)."""
-    if not sentence.keys_found or sentence.strict_coverage < LIST_COVERAGE:
-        return False
-    needed = [index for index, weighted in enumerate(concepts)
-              if weighted.concept.role != "light" and weighted.weight > 0]
-    found = sentence.matched | sentence.in_heading
-    # A long property may miss one word ("rendent"), never a short one: coverage still has to be high.
-    missing_allowed = 1 if len(needed) >= 3 else 0
-    missing = sum(index not in found for index in needed)
-    return missing <= missing_allowed and any(index in sentence.matched for index in needed)
 
 
 def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
@@ -402,7 +150,7 @@ def _one_item_each(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     best: dict[str, ScoredSentence] = {}
     for sentence in sentences:
         label = label_of(sentence.hit)
-        if label is None or not _supports_list_item(sentence, concepts):
+        if label is None or not supports_list_item(sentence, concepts):
             continue
         if label not in best or sentence.score > best[label].score:
             best[label] = sentence
@@ -453,7 +201,7 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
                  sentences: Sequence[ScoredSentence]) -> Composition | None:
     """The best one or two supporting sentences (about 300 characters at most), each with its citation."""
     ranked = sorted(sentences, key=lambda s: -s.score)
-    supporting = [s for s in ranked if _supports_fact(s, question, concepts)]
+    supporting = [s for s in ranked if supports_fact(s, question, concepts)]
     if not supporting:
         return None
     if len(question.entities) > 1:
@@ -490,10 +238,6 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         subject = parts[0].hit.heading.rsplit(" > ", 1)[-1] or parts[0].hit.title
         pieces[0] = f"{subject}: {pieces[0]}"
     return Composition("fact", " ".join(pieces), [], citations, _evidence(parts), signals)
-
-
-def _asks_for_code(question: QuestionAnalysis) -> bool:
-    return any(word in _CODE_REQUESTS for word in re.findall(r"\w+", question.text.lower()))
 
 
 def _opens_with_pronoun(sentence: ScoredSentence) -> bool:

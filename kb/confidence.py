@@ -19,7 +19,7 @@ from pathlib import Path
 #: BM25 relative to the best, the share of the question's rarity the passage, its headings and title
 #: hold, how squarely its page's title names what is asked, and the share of its lines that are code.
 PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
-#: What the sentence ranker reads of each sentence (kb.compose._score): coverage of the question's
+#: What the sentence ranker reads of each sentence (kb.sentences._score): coverage of the question's
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
 #: an enumeration of names, the passage's relevance, an organisation named, code, the page's lead

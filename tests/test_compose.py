@@ -2,18 +2,12 @@
 
 import pytest
 
-from kb.compose import (
-    MAX_ANSWER_CHARS,
-    WeightedConcept,
-    answer_type_spans,
-    compose,
-    is_negated,
-    score_sentences,
-)
+from kb.compose import compose
 from kb.glossary import load_glossary
-from kb.matching import EXPANSION_CREDIT
+from kb.matching import EXPANSION_CREDIT, WeightedConcept
 from kb.models import Hit
 from kb.question import analyse_question, entity_catalogue
+from kb.sentences import MAX_ANSWER_CHARS, answer_type_spans, is_negated, score_sentences
 
 GLOSSARY = load_glossary()
 ENTITIES = entity_catalogue(["Northbridge", "Harbour", "Kestrel", "EILA", "Castelnau"], [])
