@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.load import Skipped, SourceFile, UnreadableFile, read_bytes, read_metadata, walk_corpus
-from indexer.prepare import Prepared, content_hash, doc_id_for, settings_hash
+from indexer.load import Skipped, read_metadata, walk_corpus
+from indexer.plan import Plan, plan_changes
+from indexer.prepare import Prepared, doc_id_for
 from indexer.write import prepare_or_skip, write_changes, write_changes_in_workers
-from kb.models import Document, IndexSummary
+from kb.models import IndexSummary
 from kb.store import IndexStore
 
 #: Below this many pages to prepare, worker processes cost more to start than they save.
@@ -21,54 +21,6 @@ PARALLEL_THRESHOLD = 64
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
-@dataclass
-class Plan:
-    """What an incremental run has to do."""
-
-    to_prepare: list[SourceFile] = field(default_factory=list)
-    updated_sources: set[str] = field(default_factory=set)
-    unchanged: int = 0
-    to_remove: list[str] = field(default_factory=list)  # doc ids
-    skipped: list[Skipped] = field(default_factory=list)
-
-
-def plan_changes(
-    files: Iterable[SourceFile | Skipped],
-    indexed: dict[str, tuple[Document, str]],
-    metadata: dict[str, dict[str, str]],
-) -> Plan:
-    """Compare the corpus with the index: new, changed, unchanged and deleted documents."""
-    plan = Plan()
-    seen: set[str] = set()
-    for file in files:
-        if isinstance(file, Skipped):
-            plan.skipped.append(file)
-            continue
-        seen.add(file.source)
-        known = indexed.get(file.source)
-        if known is None:
-            plan.to_prepare.append(file)
-            continue
-        document, known_settings = known
-        if known_settings != settings_hash(metadata.get(file.source, {})):
-            plan.to_prepare.append(file)
-            plan.updated_sources.add(file.source)
-            continue
-        if (document.mtime_ns, document.size) == (file.mtime_ns, file.size):
-            plan.unchanged += 1
-            continue
-        # Touched but maybe not changed: hashing is far cheaper than cleaning.
-        try:
-            same = content_hash(read_bytes(file)) == document.content_hash
-        except UnreadableFile:
-            same = False
-        if same:
-            plan.unchanged += 1
-        else:
-            plan.to_prepare.append(file)
-            plan.updated_sources.add(file.source)
-    plan.to_remove = [document.doc_id for source, (document, _) in indexed.items() if source not in seen]
-    return plan
 
 
 def _counted(items: Iterator[Prepared | Skipped], bar: tqdm) -> Iterator[Prepared | Skipped]:

@@ -13,15 +13,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing.synchronize import Event as EventType
-from typing import TYPE_CHECKING
 
 from indexer.load import Skipped, SourceFile, UnreadableFile
+from indexer.plan import Plan
 from indexer.prepare import Prepared, doc_id_for, prepare
 from indexer.workers import bind_children_to_this_process
 from kb.store import IndexStore, ShardTarget, ShardWriter, StoreWriter, WrittenShard
-
-if TYPE_CHECKING:
-    from indexer.pipeline import Plan
 
 #: Whoosh's posting pool before it spills a sorted run to disk, per writing process. Merging spilled
 #: runs back is slow (a sixth of a full build of the benchmark corpus at 128 MB); at 384 MB a worker

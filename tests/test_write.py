@@ -117,7 +117,7 @@ def test_a_failing_worker_leaves_the_previous_index_whole(tmp_path, monkeypatch)
 
 def test_workers_report_progress_for_every_page(tmp_path):
     from indexer.load import read_metadata, walk_corpus
-    from indexer.pipeline import plan_changes
+    from indexer.plan import plan_changes
     from indexer.write import write_changes_in_workers
 
     corpus = tmp_path / "corpus"
