@@ -28,6 +28,8 @@ def word_set(text: str) -> frozenset[str]:
 
 # The per-language word lists (kb/data/lang/*.toml), both languages at once: a question may mix them.
 QUESTION_WORDS = words("question_words")
+#: Pronouns joined to the verb of an inverted question, per language, longest first ("-t-il" before "-il").
+_INVERSION_CLITICS = {lang: sorted(words("inversion_clitics", lang), key=len, reverse=True) for lang in LIST_LANGUAGES}
 LIGHT_WORDS = words("light_words")
 LOCATION_PREPOSITIONS = words("location_prepositions")
 YES_NO_OPENERS = words("yes_no_openers")
@@ -188,6 +190,15 @@ class _Token:
     end: int
 
 
+def _without_clitic(word: str, lang: str) -> str:
+    """The verb of an inverted question ("peut-il" -> "peut", "accueille-t-elle" -> "accueille")."""
+    lowered = word.lower()
+    for clitic in _INVERSION_CLITICS.get(lang, ()):
+        if lowered.endswith(clitic) and len(word) > len(clitic) + 1:
+            return word[: len(word) - len(clitic)]
+    return word
+
+
 def _tokens(text: str) -> list[_Token]:
     tokens = []
     for match in _TOKEN.finditer(text):
@@ -289,7 +300,7 @@ def _concepts(text: str, lang: str, skip: list[tuple[int, int]], glossary: Gloss
             continue
         if any(token.start < end and token.end > start for start, end, _ in phrase_spans):
             continue
-        word = token.text.rstrip("+")
+        word = _without_clitic(token.text.rstrip("+"), lang)
         if word.lower() in QUESTION_WORDS and not _is_acronym(word):
             continue
         if index == 0 and word.lower() in YES_NO_OPENERS:

@@ -210,3 +210,11 @@ def test_plain_data_in_plain_data_out():
     assert analysis.entities == ["X"]
     assert not analysis.list_of_organisations  # it names an organisation: it asks about that one
     assert analyse_question("Which schools require a semester abroad?").kind == "list"
+
+
+def test_the_pronoun_of_an_inverted_french_question_is_not_a_concept():
+    concepts = [concept.text for concept in analyse("Par quels moyens Loomwell peut-il me prévenir ?").concepts]
+    assert "peut-il" not in concepts and "peut" not in concepts and "prévenir" in concepts
+    concepts = [concept.text for concept in analyse("Combien d'étudiants Harwick accueille-t-elle ?").concepts]
+    assert "accueille" in concepts and "accueille-t-elle" not in concepts
+    assert "add-ons" in [concept.text for concept in analyse("How many add-ons does it support?").concepts]
