@@ -94,8 +94,13 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
                   for value in ([] if sentence.is_item else sentence_values(sentence.text))]
         values = values or enumerated_values(sentence.hit.text)
         if len(values) >= MIN_VALUES:
-            # The line just before the values introduces them ("The following keywords are allowed:").
-            lead = sentence.hit.text[:values[0].start].rstrip("\n").rsplit("\n", 1)[-1]
+            # What introduces the values: the text before them on their line ("four channels: ..."), or
+            # the line before them when it announces them ("The following keywords are allowed:").
+            line_start = sentence.hit.text.rfind("\n", 0, values[0].start) + 1
+            lead = sentence.hit.text[line_start:values[0].start]
+            if not lead.strip():
+                before = sentence.hit.text[:line_start].rstrip("\n").rsplit("\n", 1)[-1]
+                lead = before if before.rstrip().endswith(":") else ""
             noun = question.list_noun or ""
             named = (0 if _mentions(noun, sentence.hit.heading, sentence.hit.lang)
                      else 1 if _mentions(noun, lead, sentence.hit.lang) else 2)

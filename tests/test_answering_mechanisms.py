@@ -302,3 +302,13 @@ def test_a_list_over_page_subjects_names_each_page_that_has_the_property():
     for hit_ in composed.citations:  # the evidence is the sentence stating the property
         [(start, end)] = composed.evidence[hit_.passage_id]
         assert "changes its length" in hit_.text[start:end]
+
+
+def test_only_a_line_that_announces_values_makes_them_the_ones_asked_for():
+    # The permissions table's first row mentions "means" (of payment): it does not announce the table.
+    roles = hit("Change the means of payment | yes | no\nView invoices | yes | yes\nInvite members | yes | no\n"
+                "Create projects | yes | yes", title="Roles", source="roles.html")
+    channels = hit("Loomwell can notify you through four channels: the in-app inbox, e-mail, push and Slack.",
+                   title="Notifications", source="notifications.html")
+    _, composed = compose_for("By what means can Loomwell notify me?", [roles, channels])
+    assert [item.label for item in composed.items] == ["in-app inbox", "e-mail", "push", "Slack"]
