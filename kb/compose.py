@@ -102,6 +102,9 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
                 before = sentence.hit.text[:line_start].rstrip("\n").rsplit("\n", 1)[-1]
                 lead = before if before.rstrip().endswith(":") else ""
             noun = question.list_noun or ""
+            announced = _announced(values, sentence.hit.text, noun, sentence.hit.lang)
+            if announced:
+                values, lead = announced  # "... called with the following arguments:" and what follows
             named = (0 if _mentions(noun, sentence.hit.heading, sentence.hit.lang)
                      else 1 if _mentions(noun, lead, sentence.hit.lang) else 2)
             choices.append((named, -sentence.score, sentence, values))
@@ -116,6 +119,19 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     evidence = {sentence.hit.passage_id: [(value.start, value.end) for value in values]}
     signals = fact_signals(question, concepts, sentence, ranked)
     return Composition("list", f"{_capitalised(text)} [1]", items, citations, evidence, signals)
+
+
+def _announced(values: list[Value], text: str, noun: str, lang: str) -> tuple[list[Value], str] | None:
+    """The values after a line that announces them by the question's noun ("The function is called with
+    the following arguments:"), with that line; None when no line does, or too few values follow."""
+    offset = 0
+    for line in text.split("\n"):
+        offset += len(line) + 1
+        if noun and line.rstrip().endswith(":") and _mentions(noun, line, lang):
+            following = [value for value in values if value.start >= offset]
+            if len(following) >= MIN_VALUES:
+                return following, line
+    return None
 
 
 def _mentions(noun: str, text: str, lang: str) -> bool:

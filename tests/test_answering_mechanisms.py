@@ -312,3 +312,12 @@ def test_only_a_line_that_announces_values_makes_them_the_ones_asked_for():
                    title="Notifications", source="notifications.html")
     _, composed = compose_for("By what means can Loomwell notify me?", [roles, channels])
     assert [item.label for item in composed.items] == ["in-app inbox", "e-mail", "push", "Slack"]
+
+
+def test_a_line_that_announces_the_values_asked_for_scopes_the_list():
+    parameters = hit("• callbackFn\n• A function to execute for each element.\n"
+                     "• The function is called with the following arguments:\n• accumulator\n• The running total.\n"
+                     "• currentValue\n• The current element.\n• array\n• The array itself.",
+                     heading="Syntax > Parameters", title="Array.prototype.reduce()", source="reduce.md")
+    _, composed = compose_for("Which arguments does reduce() pass to its callback?", [parameters])
+    assert [item.label for item in composed.items] == ["accumulator", "currentValue", "array"]
