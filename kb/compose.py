@@ -111,14 +111,44 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     if not choices:
         return None
     _, _, sentence, values = min(choices, key=lambda choice: choice[:2])
-    citations = [sentence.hit]
-    items = [AnswerItem(label=value.label, citations=[1]) for value in values]
-    labels = [value.label for value in values]
+    parts = [(sentence.hit, values)]
+    following = _continued_list(sentence.hit, values, [s.hit for s in ranked])
+    if following is not None:
+        parts.append(following)  # the list runs on in the page's next passage
+    citations = [hit for hit, _ in parts]
+    items = [AnswerItem(label=value.label, citations=[number])
+             for number, (_, part) in enumerate(parts, 1) for value in part]
+    # "Subtitles, captions [1], descriptions and chapters [2]": each passage's marker after its last value.
+    pieces = [f"{value.label} [{number}]" if index == len(part) - 1 else value.label
+              for number, (_, part) in enumerate(parts, 1) for index, value in enumerate(part)]
     conjunction = " et " if question.lang == "fr" else " and "
-    text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + conjunction + labels[-1]
-    evidence = {sentence.hit.passage_id: [(value.start, value.end) for value in values]}
+    text = pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + conjunction + pieces[-1]
+    evidence = {hit.passage_id: [(value.start, value.end) for value in part] for hit, part in parts}
     signals = fact_signals(question, concepts, sentence, ranked)
-    return Composition("list", f"{_capitalised(text)} [1]", items, citations, evidence, signals)
+    return Composition("list", _capitalised(text), items, citations, evidence, signals)
+
+
+def _continued_list(hit: Hit, values: list[Value], read: Sequence[Hit]) -> tuple[Hit, list[Value]] | None:
+    """When a passage ends inside a list of items, the items that open the page's next passage (read
+    with the question's candidates): chunking cut the list, not the page."""
+    if not values or not _item_lines_only(hit.text[hit.text.rfind("\n", 0, values[-1].start) + 1:]):
+        return None
+    after = next((other for other in read if other.doc_id == hit.doc_id and other.position == hit.position + 1
+                  and other.heading == hit.heading), None)
+    if after is None:
+        return None
+    opening = []
+    for line in after.text.split("\n"):
+        if not line.strip().startswith(ITEM_MARK.strip()):
+            break
+        opening.append(line)
+    more = enumerated_values("\n".join(opening))
+    return (after, more) if more else None
+
+
+def _item_lines_only(text: str) -> bool:
+    """True when every line of `text` is a list item (the passage ends inside its list)."""
+    return all(line.strip().startswith(ITEM_MARK.strip()) for line in text.split("\n") if line.strip())
 
 
 def _announced(values: list[Value], text: str, noun: str, lang: str) -> tuple[list[Value], str] | None:

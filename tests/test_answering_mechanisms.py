@@ -321,3 +321,18 @@ def test_a_line_that_announces_the_values_asked_for_scopes_the_list():
                      heading="Syntax > Parameters", title="Array.prototype.reduce()", source="reduce.md")
     _, composed = compose_for("Which arguments does reduce() pass to its callback?", [parameters])
     assert [item.label for item in composed.items] == ["accumulator", "currentValue", "array"]
+
+
+def test_a_list_cut_by_a_passage_boundary_runs_on_into_the_next_passage():
+    first = Hit(doc_id="doc-track", passage_id="p1", source="track.md", title="<track>", school=None, lang="en",
+                text="The kind attribute: how the text track is meant to be used. The following keywords are allowed:\n"
+                     "• subtitles\n• Translations of the dialogue.\n• captions",
+                heading="Attributes", position=1, score=1.0)
+    second = Hit(doc_id="doc-track", passage_id="p2", source="track.md", title="<track>", school=None, lang="en",
+                 text="• A transcription of the dialogue and sound effects.\n• descriptions\n• Textual description.\n"
+                      "• chapters\n• Chapter titles.\nThe label attribute names the track.",
+                 heading="Attributes", position=2, score=0.5)
+    _, composed = compose_for("Which keywords can the kind attribute of a track take?", [first, second])
+    assert [item.label for item in composed.items] == ["subtitles", "captions", "descriptions", "chapters"]
+    assert [item.citations for item in composed.items] == [[1], [1], [2], [2]]
+    assert composed.answer.endswith("captions [1], descriptions and chapters [2]")
