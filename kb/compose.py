@@ -34,6 +34,8 @@ VALUE_PAGES = 2
 MIN_SHARED_CHARS = 150
 #: A second sentence from elsewhere joins the answer only when it scores nearly as well as the first.
 SECOND_SENTENCE_SHARE = 0.75
+#: A definition list's term is this short at most ("reversed", "Array.prototype.some()").
+MAX_TERM_WORDS = 5
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 _ANAPHORIC = words("anaphoric_openers")
 
@@ -284,11 +286,40 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         # Sentences side by side in one passage share one citation mark.
         follows = index + 1 < len(parts) and parts[index + 1].hit.passage_id == part.hit.passage_id
         pieces.append(_clip(part) if follows else f"{_clip(part)} [{number}]")
-    if _opens_with_pronoun(parts[0]) and antecedent is None:
+    evidence = _evidence(parts)
+    term = _defined_term(parts[0])
+    if term is not None:
+        # A definition list's description: its term is what it defines ("reversed: This Boolean
+        # attribute specifies that the list's items are in reverse order...").
+        label, start, end = term
+        pieces[0] = f"{label}: {pieces[0]}"
+        evidence[parts[0].hit.passage_id] = sorted([(start, end), *evidence[parts[0].hit.passage_id]])
+    elif _opens_with_pronoun(parts[0]) and antecedent is None:
         # No sentence before it: its heading (or page title) says what "it" is.
         subject = parts[0].hit.heading.rsplit(" > ", 1)[-1] or parts[0].hit.title
         pieces[0] = f"{subject}: {pieces[0]}"
-    return Composition("fact", " ".join(pieces), [], citations, _evidence(parts), signals)
+    return Composition("fact", " ".join(pieces), [], citations, evidence, signals)
+
+
+def _defined_term(sentence: ScoredSentence) -> tuple[str, int, int] | None:
+    """The term a definition list's description sentence defines: the short item on the line before
+    the description's item ("• reversed" over "• This Boolean attribute..."), with its offsets."""
+    text = sentence.hit.text
+    line_start = text.rfind("\n", 0, sentence.start) + 1
+    if not text[line_start:].startswith(ITEM_MARK.strip()) or line_start == 0:
+        return None
+    previous_start = text.rfind("\n", 0, line_start - 1) + 1
+    previous = text[previous_start:line_start - 1]
+    if not previous.startswith(ITEM_MARK.strip()):
+        return None
+    label = previous.removeprefix(ITEM_MARK.strip()).strip()
+    description = text[line_start:text.find("\n", line_start) if "\n" in text[line_start:] else len(text)]
+    if not label or len(label.split()) > MAX_TERM_WORDS or label.endswith((".", ":", "!", "?")):
+        return None
+    if len(description.split()) <= MAX_TERM_WORDS or label.casefold() in sentence.text.casefold():
+        return None  # two short items are two values, and a sentence naming its term needs no label
+    start = previous_start + previous.index(label)
+    return label, start, start + len(label)
 
 
 def _opens_with_pronoun(sentence: ScoredSentence) -> bool:

@@ -336,3 +336,14 @@ def test_a_list_cut_by_a_passage_boundary_runs_on_into_the_next_passage():
     assert [item.label for item in composed.items] == ["subtitles", "captions", "descriptions", "chapters"]
     assert [item.citations for item in composed.items] == [[1], [1], [2], [2]]
     assert composed.answer.endswith("captions [1], descriptions and chapters [2]")
+
+
+def test_a_definition_list_description_answers_with_the_term_it_defines():
+    attributes = hit("This element also accepts the global attributes.\n• reversed\n"
+                     "• This Boolean attribute specifies that the list's items are in reverse order. "
+                     "Items will be numbered from high to low.\n• start\n• An integer to start counting from.",
+                     heading="Attributes", title="<ol>", source="ol.md")
+    _, composed = compose_for("How do I make an ordered list number its items from high to low?", [attributes])
+    assert composed.kind == "fact" and composed.answer.startswith("reversed: ")
+    spans = composed.evidence[attributes.passage_id]
+    assert attributes.text[spans[0][0]:spans[0][1]] == "reversed"  # the term is evidence too
