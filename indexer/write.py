@@ -189,21 +189,31 @@ def _collect_results(futures: list[Future[ShardResult]], progress: multiprocessi
     """The workers' results once all are done, reporting their progress meanwhile; the first failure
     (an exception in a worker, or a worker killed) is raised."""
     pending = set(futures)
+    reported = 0
     while pending:
         done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
         for future in done:
             future.result()  # raise now rather than after the other workers finish
-        _drain(progress, on_progress)
-    _drain(progress, on_progress)
-    return [future.result() for future in futures]
+        reported += _drain(progress, on_progress)
+    results = [future.result() for future in futures]
+    # A worker's last report may still be in its queue's feeder thread when its result arrives: the
+    # results say how many pages there were, so whatever the queue has not delivered is reported now.
+    total = sum(len(result.written) + len(result.skipped) for result in results)
+    reported += _drain(progress, on_progress)
+    if total > reported and on_progress is not None:
+        on_progress(total - reported)
+    return results
 
 
-def _drain(progress: multiprocessing.Queue[int], on_progress: Callable[[int], None] | None) -> None:
+def _drain(progress: multiprocessing.Queue[int], on_progress: Callable[[int], None] | None) -> int:
+    """Report what the workers have queued; the number of pages reported."""
+    drained = 0
     while True:
         try:
             pages = progress.get_nowait()
         except queue.Empty:
-            return
+            return drained
+        drained += pages
         if on_progress is not None:
             on_progress(pages)
 
