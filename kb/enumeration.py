@@ -71,50 +71,11 @@ def enumerated_values(text: str) -> list[Value]:
 def sentence_values(sentence: str) -> list[Value]:
     """The values one sentence enumerates after a colon ("four channels: the inbox, e-mail, push
     notifications and Slack"), or as a run or pair of names; empty when fewer than MIN_VALUES."""
-    for finder in (_colon_values, _run_values, _phrase_run_values, _pair_values):
+    for finder in (_colon_values, _run_values, _pair_values):
         values = finder(sentence)
         if len(values) >= MIN_VALUES:
             return values
     return []
-
-
-#: A run of short phrases makes an enumeration from this many on ("US dollars, euros, British pounds
-#: and Canadian dollars"); two joined by "and" are prose.
-MIN_RUN_PHRASES = 4
-MAX_RUN_WORDS = 4
-
-
-def _phrase_run_values(sentence: str) -> list[Value]:
-    """Short phrases joined by commas and a last "and"/"et" inside a sentence ("billed in US dollars,
-    euros, British pounds and Canadian dollars")."""
-    body = sentence.rstrip(" .;!?")
-    last = list(_CONJUNCTION.finditer(body))
-    if not last:
-        return []
-    end_and = last[-1]
-    head, tail = body[:end_and.start()], body[end_and.end():]
-    pieces = head.split(",")
-    if len(pieces) < MIN_RUN_PHRASES - 1:
-        return []
-    middle = [piece.strip() for piece in pieces[1:]]
-    if not all(0 < len(piece.split()) <= MAX_RUN_WORDS and _balanced(piece) for piece in middle):
-        return []
-    # The phrases between commas set the width; the first and the last take as many words, since
-    # the sentence's own words come before the first ("billed in") and may follow the last.
-    width = max(len(piece.split()) for piece in middle)
-    first = _without_leading_function_words(" ".join(pieces[0].split()[-width:]))
-    middle.append(" ".join(tail.split()[:width]))
-    if not first or not _balanced(first):
-        return []
-    values = []
-    cursor = 0
-    for label in [first, *(_without_leading_function_words(piece) for piece in middle)]:
-        at = sentence.find(label, cursor)
-        if at < 0:
-            return []
-        values.append(Value(label, at, at + len(label)))
-        cursor = at + len(label)
-    return values
 
 
 #: A value of a sentence's enumeration may be a short phrase ("les notifications push sur mobile").

@@ -92,15 +92,6 @@ def test_a_sentence_enumerating_after_a_colon_gives_the_values_without_their_art
     assert [value.label for value in bars] == ["auto", "metadata", "none"]
 
 
-def test_a_run_of_short_phrases_in_a_sentence_is_an_enumeration():
-    values = sentence_values("You can be billed in US dollars (USD), euros (EUR), British pounds (GBP), "
-                             "Canadian dollars (CAD) and Australian dollars (AUD).")
-    assert [value.label for value in values] == ["US dollars (USD)", "euros (EUR)", "British pounds (GBP)",
-                                                 "Canadian dollars (CAD)", "Australian dollars (AUD)"]
-    # Three phrases are prose as often as a list: a run of names or a colon says more.
-    assert sentence_values("Domenic Denicola, States and fates.") == []
-
-
 def test_pieces_of_a_grammar_s_notation_are_not_values():
     values = enumerated_values("• [ left | center ]\n• [ top\n• static\n• relative")
     assert [value.label for value in values] == ["static", "relative"]
