@@ -28,9 +28,9 @@ from kb.question import analyse_question
 GLOSSARY = load_glossary()
 
 
-def hit(text, heading="", title="Page", source="page.md", passage_id=None, lang="en"):
+def hit(text, heading="", title="Page", source="page.md", passage_id=None, lang="en", position=1):
     return Hit(doc_id=f"doc-{source}", passage_id=passage_id or f"p-{abs(hash((text, heading)))}", source=source,
-               title=title, school=None, lang=lang, text=text, heading=heading, position=1, score=1.0)
+               title=title, school=None, lang=lang, text=text, heading=heading, position=position, score=1.0)
 
 
 def compose_for(question, hits):
@@ -324,14 +324,12 @@ def test_a_line_that_announces_the_values_asked_for_scopes_the_list():
 
 
 def test_a_list_cut_by_a_passage_boundary_runs_on_into_the_next_passage():
-    first = Hit(doc_id="doc-track", passage_id="p1", source="track.md", title="<track>", school=None, lang="en",
-                text="The kind attribute: how the text track is meant to be used. The following keywords are allowed:\n"
-                     "• subtitles\n• Translations of the dialogue.\n• captions",
-                heading="Attributes", position=1, score=1.0)
-    second = Hit(doc_id="doc-track", passage_id="p2", source="track.md", title="<track>", school=None, lang="en",
-                 text="• A transcription of the dialogue and sound effects.\n• descriptions\n• Textual description.\n"
-                      "• chapters\n• Chapter titles.\nThe label attribute names the track.",
-                 heading="Attributes", position=2, score=0.5)
+    first = hit("The kind attribute: how the text track is meant to be used. The following keywords are allowed:\n"
+                "• subtitles\n• Translations of the dialogue.\n• captions",
+                heading="Attributes", title="<track>", source="track.md", position=1)
+    second = hit("• A transcription of the dialogue and sound effects.\n• descriptions\n• Textual description.\n"
+                 "• chapters\n• Chapter titles.\nThe label attribute names the track.",
+                 heading="Attributes", title="<track>", source="track.md", position=2)
     _, composed = compose_for("Which keywords can the kind attribute of a track take?", [first, second])
     assert [item.label for item in composed.items] == ["subtitles", "captions", "descriptions", "chapters"]
     assert [item.citations for item in composed.items] == [[1], [1], [2], [2]]
