@@ -50,6 +50,7 @@ CORPORA: dict[str, list[Path] | str] = {
     "schools-2": [ROOT / "corpus", SHARED / "eval" / "schools-2" / "corpus"],
     "schools-new": [QA_DIR / "schools" / "corpus"],
     "helpcentre": [QA_DIR / "helpcentre" / "corpus"],
+    "municipal": [QA_DIR / "municipal" / "corpus"],
     "mdn": "mdn",
 }
 
@@ -62,6 +63,8 @@ SETS = [
     QuestionSet("helpcentre", QA_DIR / "helpcentre" / "questions.jsonl", "helpcentre",
                 QA_DIR / "helpcentre" / "split.json"),
     QuestionSet("mdn-own", QA_DIR / "mdn" / "questions.jsonl", "mdn", QA_DIR / "mdn" / "split.json"),
+    # Written by someone who never ran kb on it, entirely held out: run it rarely.
+    QuestionSet("municipal", QA_DIR / "municipal" / "questions.jsonl", "municipal", QA_DIR / "municipal" / "split.json"),
 ]
 
 
