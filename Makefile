@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lexicon browser index bench lint clean
+.PHONY: run test test-fast install lexicon browser index bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest -q
+
+# The inner loop: everything but the tests marked slow (real servers, the browser, load and bench runs).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install
 	$(BIN)/python bench/run_all.py
