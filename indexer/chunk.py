@@ -6,7 +6,7 @@ import hashlib
 
 from kb.language import detect_language
 from kb.models import Block, Passage
-from kb.text import split_sentences, word_count
+from kb.text import ITEM_MARK, split_sentences, word_count
 
 #: Passages grow paragraph by paragraph up to this many words: long enough to hold a claim with its
 #: context, short enough that a citation points at the sentence's neighbourhood, not a whole page.
@@ -18,7 +18,6 @@ MIXED_LANGUAGE_MIN_PROBABILITY = 0.99
 #: 80 words tell English from French about as well as 160 (2 of 6,913 MDN passages judged
 #: otherwise, both of them code).
 PASSAGE_SAMPLE_CHARS = 500
-ITEM_MARK = "• "
 
 
 def passage_id_for(doc_id: str, heading: str, text: str, occurrence: int = 0) -> str:

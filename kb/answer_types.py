@@ -28,7 +28,8 @@ HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
 CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "year", "person", "place",
                                       "reason")
 #: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
-CLAUSE_START = r"(?:^|[,;:—–?]\s*|[.!]\s+|\s-\s)"
+CLAUSE_BREAK = r"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)"
+CLAUSE_START = rf"(?:^|{CLAUSE_BREAK})"
 #: CLDR's time units whose names and abbreviations make a duration.
 DURATION_UNITS = ("millisecond", "second", "minute", "hour", "day", "week", "month", "year")
 _YEAR = re.compile(r"(?<![\w.,])(?:1[5-9]\d\d|20\d\d)(?![\w%])")
@@ -66,7 +67,7 @@ def _name_question() -> re.Pattern[str]:
 def _later_question() -> re.Pattern[str]:
     """A question word opening a clause after the first ("When my API answers 405, which header...")."""
     interrogatives = alternation(fold(word) for word in words("interrogatives"))
-    return re.compile(rf"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)(?:(?:{alternation(words('name_prepositions'))})\s+)?"
+    return re.compile(rf"{CLAUSE_BREAK}(?:(?:{alternation(words('name_prepositions'))})\s+)?"
                       rf"(?:{interrogatives})(?![\w-])")
 
 
@@ -177,6 +178,11 @@ def _person_pattern() -> re.Pattern[str]:
 
 
 @cache
+def _name_links() -> frozenset[str]:
+    return frozenset(fold(word) for word in words("name_links"))
+
+
+@cache
 def _reason_pattern() -> re.Pattern[str]:
     """Words that give a cause or a purpose ("because", "due to", "parce que"), on folded text."""
     return re.compile(rf"(?<![\w-])(?:{alternation(fold(marker) for marker in words('reason_markers'))})(?![\w-])")
@@ -191,7 +197,7 @@ def _place_pattern() -> re.Pattern[str]:
 def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
                 excluded_name_words: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Where `sentence` shows the kind of answer expected, leaving out words the question itself brought
-    (`asked`, folded) and, for a person, words that name organisations."""
+    (`asked`, folded) and, for a person, words that name organisations (`excluded_name_words`, folded)."""
     if answer_type is None:
         return []
     patterns = _value_patterns()
@@ -213,9 +219,8 @@ def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
         return [m.span() for m in _reason_pattern().finditer(fold(sentence))]
     if answer_type == "person":
         # "Yannick Le Goff" is a person even though "le" links the words of organisations' names.
-        links = {fold(word) for word in words("name_links")}
         return [m.span() for m in _person_pattern().finditer(sentence)
-                if not (({fold(word) for word in m.group(0).split()} - links) & (asked | excluded_name_words))]
+                if not (({fold(word) for word in m.group(0).split()} - _name_links()) & (asked | excluded_name_words))]
     if answer_type == "place":
         return [m.span(1) for m in _place_pattern().finditer(sentence) if fold(m.group(1)) not in asked]
     # "which ..." asks for names: capitalised words the question did not bring, past the first word.

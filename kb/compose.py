@@ -8,6 +8,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Literal
 
 from kb.analysis import analyse
@@ -17,14 +18,14 @@ from kb.matching import ANALYSED, WeightedConcept, analysed
 from kb.models import AnswerItem, Hit
 from kb.question import QuestionAnalysis
 from kb.sentences import (
-    ITEM_MARK,
     MAX_ANSWER_CHARS,
     ScoredSentence,
     score_sentences,
     supports_fact,
     supports_list_item,
 )
-from kb.wordlists import words
+from kb.text import is_item, without_item_mark
+from kb.wordlists import LIST_LANGUAGES, words
 
 #: The best passages searched for an enumeration of what a list question asks for.
 VALUE_PASSAGES = 8
@@ -123,8 +124,7 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     # "Subtitles, captions [1], descriptions and chapters [2]": each passage's marker after its last value.
     pieces = [f"{value.label} [{number}]" if index == len(part) - 1 else value.label
               for number, (_, part) in enumerate(parts, 1) for index, value in enumerate(part)]
-    conjunction = " et " if question.lang == "fr" else " and "
-    text = pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + conjunction + pieces[-1]
+    text = _joined(pieces, question.lang)
     evidence = {hit.passage_id: [(value.start, value.end) for value in part] for hit, part in parts}
     signals = fact_signals(question, concepts, sentence, ranked)
     return Composition("list", _capitalised(text), items, citations, evidence, signals)
@@ -141,7 +141,7 @@ def _continued_list(hit: Hit, values: list[Value], read: Sequence[Hit]) -> tuple
         return None
     opening = []
     for line in after.text.split("\n"):
-        if not line.strip().startswith(ITEM_MARK.strip()):
+        if not is_item(line):
             break
         opening.append(line)
     more = enumerated_values("\n".join(opening))
@@ -150,7 +150,7 @@ def _continued_list(hit: Hit, values: list[Value], read: Sequence[Hit]) -> tuple
 
 def _item_lines_only(text: str) -> bool:
     """True when every line of `text` is a list item (the passage ends inside its list)."""
-    return all(line.strip().startswith(ITEM_MARK.strip()) for line in text.split("\n") if line.strip())
+    return all(is_item(line) for line in text.split("\n") if line.strip())
 
 
 def _announced(values: list[Value], text: str, noun: str, lang: str) -> tuple[list[Value], str] | None:
@@ -168,8 +168,13 @@ def _announced(values: list[Value], text: str, noun: str, lang: str) -> tuple[li
 
 def _mentions(noun: str, text: str, lang: str) -> bool:
     """True when `text` holds the noun (analysed: "values" finds "Value")."""
-    wanted = {term for field in ANALYSED for term in analyse(noun, field)}
+    wanted = _noun_terms(noun)
     return bool(wanted) and any(term in wanted for term, _, _ in analysed(text, lang))
+
+
+@cache
+def _noun_terms(noun: str) -> frozenset[str]:
+    return frozenset(term for field in ANALYSED for term in analyse(noun, field))
 
 
 def _none(hits: Sequence[Hit]) -> Composition:
@@ -189,9 +194,12 @@ def compose_subjects(question: QuestionAnalysis, concepts: Sequence[WeightedConc
     calls its subject by the question's noun ("The pop() method..."), labelled by the page's title;
     None when fewer than MIN_VALUES pages qualify."""
     noun = question.list_noun or ""
-    about = [sentence for sentence in sentences
-             if noun and (_mentions(noun, sentence.hit.text, sentence.hit.lang)
-                          or _mentions(noun, sentence.hit.title, sentence.hit.lang))]
+    if not noun:
+        return None
+    # A passage calls its subject by the noun or not, whichever of its sentences is asked about.
+    named = {hit.passage_id for hit in {id(s.hit): s.hit for s in sentences}.values()
+             if _mentions(noun, hit.text, hit.lang) or _mentions(noun, hit.title, hit.lang)}
+    about = [sentence for sentence in sentences if sentence.hit.passage_id in named]
     composed = _one_item_each(question, concepts, about, lambda hit: hit.title or None)
     return composed if composed is not None and len(composed.items) >= MIN_VALUES else None
 
@@ -231,19 +239,25 @@ def _cite(citations: list[Hit], hit: Hit) -> int:
 
 def list_signals(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
                  chosen: Sequence[ScoredSentence]) -> dict[str, float]:
-    """What the answerability model reads of a list of organisations: its items' signals, averaged,
-    and agreement measured by how many items there are."""
+    """What the answerability model reads of a list of organisations or page subjects: its items'
+    signals, averaged, and agreement measured by how many items there are."""
     each = [fact_signals(question, concepts, sentence, chosen) for sentence in chosen]
     signals = {name: sum(item[name] for item in each) / len(each) for name in each[0]}
     signals["agreement"] = min(1.0, (len(chosen) - 1) / 4)
     return signals
 
 
+def _joined(pieces: Sequence[str], lang: str) -> str:
+    """"A, B and C" in the question's language."""
+    if len(pieces) == 1:
+        return pieces[0]
+    conjunction = next(iter(words("conjunction", lang if lang in LIST_LANGUAGES else "en")))
+    return f"{', '.join(pieces[:-1])} {conjunction} {pieces[-1]}"
+
+
 def _list_sentence(question: QuestionAnalysis, items: list[AnswerItem]) -> str:
     """"ESME [1], ESTP [2] and ISA Lille [3] require a semester abroad." (names only when that reads wrong)."""
-    named = [f"{item.label} [{item.citations[0]}]" for item in items]
-    conjunction = " et " if question.lang == "fr" else " and "
-    names = named[0] if len(named) == 1 else ", ".join(named[:-1]) + conjunction + named[-1]
+    names = _joined([f"{item.label} [{item.citations[0]}]" for item in items], question.lang)
     agrees = question.plural == (len(items) > 1)
     if question.predicate and agrees:
         return f"{names} {question.predicate}."
@@ -306,14 +320,15 @@ def _defined_term(sentence: ScoredSentence) -> tuple[str, int, int] | None:
     the description's item ("• reversed" over "• This Boolean attribute..."), with its offsets."""
     text = sentence.hit.text
     line_start = text.rfind("\n", 0, sentence.start) + 1
-    if not text[line_start:].startswith(ITEM_MARK.strip()) or line_start == 0:
+    if line_start == 0 or not is_item(text[line_start:]):
         return None
     previous_start = text.rfind("\n", 0, line_start - 1) + 1
     previous = text[previous_start:line_start - 1]
-    if not previous.startswith(ITEM_MARK.strip()):
+    if not is_item(previous):
         return None
-    label = previous.removeprefix(ITEM_MARK.strip()).strip()
-    description = text[line_start:text.find("\n", line_start) if "\n" in text[line_start:] else len(text)]
+    label = without_item_mark(previous)
+    line_end = text.find("\n", line_start)
+    description = text[line_start:line_end if line_end >= 0 else None]
     if not label or len(label.split()) > MAX_TERM_WORDS or label.endswith((".", ":", "!", "?")):
         return None
     if len(description.split()) <= MAX_TERM_WORDS or label.casefold() in sentence.text.casefold():
@@ -324,7 +339,7 @@ def _defined_term(sentence: ScoredSentence) -> tuple[str, int, int] | None:
 
 def _opens_with_pronoun(sentence: ScoredSentence) -> bool:
     """True when the sentence opens with a word that leans on what came before ("It", "Il", "This")."""
-    first = _WORD.match(sentence.text.removeprefix(ITEM_MARK.strip()).strip())
+    first = _WORD.match(without_item_mark(sentence.text))
     return first is not None and first.group(0).lower() in _ANAPHORIC
 
 
@@ -419,13 +434,13 @@ def _capitalised(text: str) -> str:
 
 
 def _plain(sentence: str) -> str:
-    return " ".join(sentence.removeprefix(ITEM_MARK.strip()).split())
+    return " ".join(without_item_mark(sentence).split())
 
 
 def _clip(sentence: ScoredSentence, limit: int = MAX_ANSWER_CHARS) -> str:
     """The sentence, cut around what it matched when longer than `limit` characters."""
-    text = sentence.text.removeprefix(ITEM_MARK.strip()).strip()
-    offset = len(sentence.text) - len(sentence.text.lstrip().removeprefix(ITEM_MARK.strip()).lstrip())
+    text = without_item_mark(sentence.text)
+    offset = sentence.text.find(text)  # where the text starts after the bullet: the spans' origin
     if len(text) <= limit:
         return _capitalised(" ".join(text.split()))
     spans = [(start - offset, end - offset) for start, end in sentence.spans] or [(0, 0)]

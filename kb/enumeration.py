@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kb.text import TABLE_CELL_SEPARATOR
+from kb.text import TABLE_CELL_SEPARATOR, is_item, without_item_mark
 from kb.wordlists import alternation, words
 
-ITEM_MARK = "•"
 #: A list item this short is a value (a term of a definition list, a keyword); longer ones describe.
 MAX_VALUE_WORDS = 5
 MAX_VALUE_CHARS = 48
@@ -130,10 +129,9 @@ def _lines(text: str) -> list[tuple[int, str]]:
 def _item_values(text: str) -> list[Value]:
     values = []
     for offset, line in _lines(text):
-        stripped = line.strip()
-        if not stripped.startswith(ITEM_MARK):
+        if not is_item(line):
             continue
-        body = stripped[len(ITEM_MARK):].strip()
+        body = without_item_mark(line)
         head = _HEAD_SEPARATOR.split(body, maxsplit=1)[0].strip()
         if _is_value(head):
             start = offset + line.index(body)

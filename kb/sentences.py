@@ -22,7 +22,7 @@ from kb.matching import (
 )
 from kb.models import Hit
 from kb.question import ORGANISATION_WORDS, QuestionAnalysis
-from kb.text import TABLE_CELL_SEPARATOR, fold
+from kb.text import TABLE_CELL_SEPARATOR, fold, is_item
 from kb.wordlists import alternation, words
 
 #: A list item needs this share, with every content concept of the property found (one may be missing
@@ -34,7 +34,6 @@ CONTEXT_CREDIT = 0.5
 LINE_CREDIT = 0.8
 #: An answer's length in characters, about: a sentence longer than this (and some) is marked "long".
 MAX_ANSWER_CHARS = 300
-ITEM_MARK = "• "
 
 # Where a clause ends: punctuation, or a word that opens a contrasting clause ("but", "alors que").
 _CLAUSE_BREAK = re.compile(rf"[;:,()\[\]–—]|\s-\s|\b(?:{alternation(words('contrast_openers'))})\b", re.IGNORECASE)
@@ -43,6 +42,7 @@ NEGATION_CUES = words("negation_cues")
 _CODE_REQUESTS = words("code_request_words")
 # Phrases with a negation word that negate nothing ("not only ... but also").
 _NOT_NEGATING = re.compile(rf"\b(?:{alternation(words('not_negating'))})\b", re.IGNORECASE)
+_ORGANISATION_WORDS = frozenset(fold(word) for word in ORGANISATION_WORDS)
 _ENUMERATED_NAMES = re.compile(r"[A-ZÀ-Ý][\w&+.-]*(?:\s+[\w&+.-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.-]*"
                                r"(?:\s+[\w&+.-]+){0,3}){2,}")
 
@@ -72,7 +72,7 @@ class ScoredSentence:
     @property
     def is_item(self) -> bool:
         """True for a list item of the page."""
-        return self.text.startswith(ITEM_MARK.strip())
+        return is_item(self.text)
 
 
 def _negation_parity(clause: str) -> bool:
@@ -94,9 +94,13 @@ def is_negated(sentence: str, spans: Sequence[tuple[int, int]]) -> bool:
 def answer_type_spans(sentence: str, answer_type: AnswerType | None, question: QuestionAnalysis,
                       ) -> list[tuple[int, int]]:
     """Where `sentence` shows the kind of answer the question expects (a number, a year, a name...)."""
+    return value_spans(sentence, answer_type, _asked(question), _ORGANISATION_WORDS)
+
+
+def _asked(question: QuestionAnalysis) -> set[str]:
+    """The question's own words and the parts of the names it brings, folded: no answer of its type."""
     asked = {fold(word) for word in re.findall(r"[\w&+-]+", question.text)}
-    asked |= {fold(part) for name in question.entities for part in name.split()}
-    return value_spans(sentence, answer_type, asked, ORGANISATION_WORDS)
+    return asked | {fold(part) for name in question.entities for part in name.split()}
 
 
 def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hits: Sequence[Hit],
@@ -113,6 +117,7 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
     total_idf = sum(pattern.idf for pattern in patterns) or 1.0
     top_score = max((hit.score for hit in hits), default=0.0) or 1.0
     entity_names = [fold(name) for name in question.entities]
+    asked = _asked(question)
     scored = []
     for hit in hits:
         # What the passage is about beyond its words: its page's title, organisation and headings (as
@@ -141,14 +146,14 @@ def score_sentences(question: QuestionAnalysis, concepts: Sequence[WeightedConce
                     around = same_line if lines[other] == lines[position] else nearby
                     for index, credit in credits.items():
                         around[index] = max(credit, around.get(index, 0.0))
-                # A table row is read under its header row ("Plan | Requests per minute" over "Business | 1,000").
-                header = headers.get(lines[position])
-                if header is not None and header != lines[position]:
-                    for other in (o for o, line in enumerate(lines) if line == header):
-                        for index, credit in found[other][0].items():
-                            nearby[index] = max(credit, nearby.get(index, 0.0))
+            # A table row is read under its header row ("Plan | Requests per minute" over "Business | 1,000").
+            header = headers.get(lines[position])
+            if header is not None and header != lines[position]:
+                for other in (o for o, line in enumerate(lines) if line == header):
+                    for index, credit in found[other][0].items():
+                        nearby[index] = max(credit, nearby.get(index, 0.0))
             scored.append(_score(question, patterns, total, total_idf, hit, position, start, end,
-                                 found[position], in_context, same_line, nearby, rank, entity_names, ranker))
+                                 found[position], in_context, same_line, nearby, rank, entity_names, asked, ranker))
     return scored
 
 
@@ -186,8 +191,7 @@ def _found(patterns: Sequence[ConceptPattern], sentence: str, lang: str,
 def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: float, total_idf: float, hit: Hit,
            position: int, start: int, end: int, found: tuple[dict[int, float], dict[int, list[tuple[int, int]]]],
            in_context: set[int], same_line: dict[int, float], nearby: dict[int, float], rank: float,
-           entity_names: list[str],
-           ranker: Logistic) -> ScoredSentence:
+           entity_names: list[str], asked: set[str], ranker: Logistic) -> ScoredSentence:
     sentence = hit.text[start:end]
     credits, where = found
     credit = 0.0
@@ -219,7 +223,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     coverage = credit / total
     keys_found = all(index in matched or index in context_only
                      for index, pattern in enumerate(patterns) if pattern.key)
-    type_spans = answer_type_spans(sentence, question.answer_type, question)
+    type_spans = value_spans(sentence, question.answer_type, asked, _ORGANISATION_WORDS)
     negated = is_negated(sentence, negatable)
     close_pairs = sum(1 for (_, a), (_, b) in itertools.pairwise(sorted(first_span.items())) if abs(b - a) <= 40)
     adjacent = any(0 <= concept_start - type_end <= 3 or 0 <= type_start - concept_end <= 3
@@ -233,7 +237,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "adjacent": 1.0 if adjacent else 0.0,
         "enumerates": 1.0 if question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) else 0.0,
         "relevance": rank,
-        "entity": 1.0 if any(name in fold(sentence) for name in entity_names) else 0.0,
+        "entity": 1.0 if entity_names and any(name in fold(sentence) for name in entity_names) else 0.0,
         "code": 1.0 if looks_like_code(sentence) else 0.0,
         "lead": 1.0 if position == 0 and hit.position == 0 else 0.0,
         "foreign": 1.0 if hit.lang != question.lang else 0.0,
@@ -279,4 +283,5 @@ def supports_list_item(sentence: ScoredSentence, concepts: Sequence[WeightedConc
 
 
 def asks_for_code(question: QuestionAnalysis) -> bool:
+    """True when the question asks for code, an example or the syntax: then code may answer."""
     return any(word in _CODE_REQUESTS for word in re.findall(r"\w+", question.text.lower()))

@@ -12,6 +12,9 @@ _SPACES = re.compile(r"\s+")
 SENTENCE_LANGUAGES = {"en", "fr", "de", "es", "it", "nl"}
 #: What joins a table row's cells in passage text: one row a line, its header row first.
 TABLE_CELL_SEPARATOR = " | "
+#: What opens a list item's line in passage text ("• a buddy programme").
+ITEM_MARK = "• "
+_BULLET = ITEM_MARK.strip()
 #: Where a sentence may end inside a line: punctuation, then space, then more text.
 _INNER_SENTENCE_END = re.compile(r"[.!?…。;:]['’\"”»)\]]*\s+\S")
 
@@ -52,3 +55,13 @@ def fold(text: str) -> str:
         base = unicodedata.normalize("NFD", char)[0].lower()
         folded.append(base if len(base) == 1 else char)
     return "".join(folded)
+
+
+def is_item(line: str) -> bool:
+    """True for a list item's line (or sentence) of passage text."""
+    return line.strip().startswith(_BULLET)
+
+
+def without_item_mark(text: str) -> str:
+    """The text of a list item without its bullet."""
+    return text.strip().removeprefix(_BULLET).strip()

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.chunk import ITEM_MARK, MAX_WORDS, chunk_blocks
+from indexer.chunk import MAX_WORDS, chunk_blocks
 from indexer.clean import clean_document, clean_html, clean_markdown, clean_text
 from indexer.load import UnreadableFile, decode
 from kb.analysis import analyse, analyzer_for, field_lang, vocabulary_words, word_analyzer
@@ -25,6 +25,7 @@ from kb.query import MAX_QUERY_WORDS, WORD, build_query, parse_user_text
 from kb.question import analyse_question
 from kb.search import search
 from kb.store import IndexStore
+from kb.text import ITEM_MARK
 from webapp.errors import ApiError
 from webapp.views import MAX_QUERY_CHARS, filter_param, int_param, query_text
 
