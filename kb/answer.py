@@ -40,7 +40,7 @@ def candidate_answer(store: IndexStore, question: str, glossary: Glossary | None
     glossary = glossary if glossary is not None else load_glossary()
     model = model or load_model()
     lexicon = load_lexicon()
-    analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary, lexicon.parts_of_speech)
+    analysis = analyse_question(question[:MAX_QUESTION_CHARS], known_entities(store), glossary, lexicon)
     concepts = weigh_concepts(store, analysis, glossary, lexicon)
     candidates = retrieve(store, analysis, concepts, model.passages)
     if unknown_names(concepts):

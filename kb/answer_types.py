@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Literal
+from typing import Literal, Protocol
 
 from babel import Locale
 from babel.numbers import get_currency_name, get_territory_currencies
@@ -18,6 +18,21 @@ from babel.units import format_unit
 
 from kb.text import fold
 from kb.wordlists import LIST_LANGUAGES, alternation, words
+
+Bound = Literal["upper", "lower"]
+
+
+class WordKnowledge(Protocol):
+    """What question analysis asks of a lexicon (kb.lexicon.Lexicon is one)."""
+
+    def parts_of_speech(self, word: str) -> list[str]:
+        """A word's parts of speech ("n", "v", "a", "r"), commonest first; empty when unknown."""
+        ...
+
+    def measure_scale(self, adjective: str, lang: str) -> str | None:
+        """The English adjective of measure a word is or translates to ("large" for "largest"), if any."""
+        ...
+
 
 AnswerType = Literal["percent", "money", "duration", "number", "quantity", "year", "person", "place", "reason",
                      "name"]
@@ -135,6 +150,70 @@ def question_answer_type(text: str, organisations_listed: bool) -> AnswerType | 
     if not organisations_listed and _name_question().search(text.strip().lower()):
         return "name"
     return None
+
+
+@cache
+def _bound_cues() -> dict[Bound, re.Pattern[str] | None]:
+    return {"upper": _cue_pattern(words("upper_bound_cues")), "lower": _cue_pattern(words("lower_bound_cues"))}
+
+
+@cache
+def _superlative_markers() -> re.Pattern[str]:
+    """"the most"/"le plus" and "the least"/"le moins", then the word they grade, on folded text."""
+    articles = alternation(fold(word) for word in words("superlative_articles"))
+    return re.compile(rf"(?<![\w-])(?:{articles})\s*(?:(?P<greatest>{alternation(words('greatest_markers'))})"
+                      rf"|(?P<least>{alternation(words('least_markers'))}))\s+(?P<graded>[\w']+)")
+
+
+def _flip(bound: Bound) -> Bound:
+    return "lower" if bound == "upper" else "upper"
+
+
+def _pole(scale: str, bound: Bound) -> Bound:
+    """The bound a superlative of `scale` asks for: "shortest" (the low end of length) asks for a minimum."""
+    return _flip(bound) if scale in words("low_pole_adjectives", "en") else bound
+
+
+def question_bound(text: str, lang: str, lexicon: WordKnowledge | None = None,
+                   ) -> tuple[Bound | None, frozenset[str]]:
+    """The bound a question asks for ("the maximum size", "the shortest password", "le plus long
+    délai"), with the words that ask it (folded: they say what is asked, they are not a topic)."""
+    folded = fold(_asking_clause(text.strip())).replace("’", "'")
+    for bound, pattern in _bound_cues().items():
+        match = pattern.search(folded) if pattern else None
+        if match:
+            return bound, frozenset(match.group(0).split())
+    if lexicon is None:
+        return None, frozenset()
+    for match in _superlative_markers().finditer(folded):
+        marked: Bound = "upper" if match.group("greatest") else "lower"
+        marker, graded = match.group("greatest") or match.group("least"), match.group("graded")
+        scale = lexicon.measure_scale(graded, lang)
+        if scale:  # "the most expensive", "la plus longue"
+            return _pole(scale, marked), frozenset({marker, graded})
+        # "the most results", "le plus de résultats": the greatest or least amount of a thing.
+        if graded in ("de", "d'") or graded.startswith("d'") or (
+                lang == "en" and lexicon.parts_of_speech(graded)[:1] == ["n"]):
+            return marked, frozenset({marker})
+    if lang == "en":
+        for word in re.findall(r"[a-z]+est\b", folded):
+            scale = lexicon.measure_scale(word, "en")
+            if scale and scale != word:  # "largest", "shortest": an inflected superlative of measure
+                return _pole(scale, "upper"), frozenset({word})
+    return None, frozenset()
+
+
+@cache
+def _bound_phrases() -> dict[Bound, re.Pattern[str]]:
+    """How sentences state each bound, on folded text ("up to 100 MB", "au moins 12 caractères")."""
+    return {bound: re.compile(rf"(?<![\w-])(?:{alternation(fold(p) for p in words(f'{bound}_bound_phrases'))})"
+                              r"(?![\w-])")
+            for bound in ("upper", "lower")}
+
+
+def states_bound(sentence: str, bound: Bound) -> bool:
+    """Whether `sentence` states a bound of that direction ("can be up to 100 MB" is an upper one)."""
+    return bool(_bound_phrases()[bound].search(fold(sentence).replace("’", "'")))
 
 
 @cache

@@ -22,9 +22,10 @@ PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
 #: What the sentence ranker reads of each sentence (kb.sentences._score): coverage of the question's
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
-#: an enumeration of names, the passage's relevance, an organisation named, code, the page's lead
+#: a bound of the direction asked for (or only of the other), an enumeration of names, the passage's relevance, an organisation named, code, the page's lead
 #: sentence, a language other than the question's, and length.
-SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "enumerates", "relevance",
+SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "bound", "counter_bound",
+                     "enumerates", "relevance",
                      "entity", "code", "lead", "foreign", "long", "short")
 #: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.

@@ -29,6 +29,12 @@ FREEDICT_DIR = Path(os.environ.get("KB_FREEDICT_DIR", "/usr/share/dictd"))
 SENSES = 1
 #: At most this many related terms per word and source: more are noise, and each one is searched.
 MAX_RELATED = 4
+#: WordNet nouns under which an adjective's attribute makes it an adjective of measure: "large" has the
+#: attribute "size", a kind of "magnitude"; "good" has "quality", which measures nothing.
+MEASURES = frozenset({"magnitude", "measure", "fundamental_quantity", "dimension", "amount", "number",
+                      "physical_property"})
+#: How far up the hypernyms of an attribute a measure may be.
+MEASURE_DEPTH = 4
 _POS_FILES = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 # WordNet's detachment rules (morphy): how an inflected form reaches its lemma.
 _DETACH = {
@@ -197,6 +203,38 @@ class Lexicon:
                   for pos in _POS_FILES if (lemmas := wordnet.lemmas(word, pos))}
         return sorted(counts, key=lambda pos: -counts[pos])
 
+    def measure_scale(self, adjective: str, lang: str) -> str | None:
+        """The English adjective of measure that `adjective` (any inflection; French through its
+        translations) is: "large" for "largest", "short" for "courte"; None when it measures nothing."""
+        if self.wordnet is None:
+            return None
+        if lang == "fr":
+            return next((scale for form in _french_adjective_forms(adjective.lower())
+                         for english in self.translations(form, "fr")
+                         if " " not in english and (scale := self.measure_scale(english, "en"))), None)
+        if lang != "en" or not adjective.isascii():
+            return None
+        return next((lemma for lemma in self.wordnet.lemmas(adjective, "a") if self._measures(lemma)), None)
+
+    def _measures(self, lemma: str) -> bool:
+        """Whether the adjective's commonest senses have an attribute that is a measure (WordNet's "=")."""
+        assert self.wordnet is not None
+        wordnet = self.wordnet
+        for offset in wordnet.index["a"][lemma][:2]:
+            for symbol, pos, target, _ in wordnet.synset("a", offset)[1]:
+                if symbol != "=":
+                    continue
+                node = (pos, target)
+                for _ in range(MEASURE_DEPTH + 1):
+                    words, pointers = wordnet.synset(*node)
+                    if MEASURES & {word.lower() for word in words}:
+                        return True
+                    hypernyms = [(p, o) for s, p, o, _ in pointers if s == "@"]
+                    if not hypernyms:
+                        break
+                    node = hypernyms[0]
+        return False
+
     def translations(self, word: str, lang: str) -> list[str]:
         """The word's translations into the other language (`lang` is the word's own: "en" or "fr")."""
         table = self.english_french if lang == "en" else self.french_english if lang == "fr" else {}
@@ -223,6 +261,19 @@ class Lexicon:
         # A country reached through its adjective has its other-language name too: German -> Germany -> Allemagne.
         places = [name for synonym in synonyms for name in self.territories.get(synonym.lower(), [])]
         return _distinct(synonyms + places + self.translations(word, lang)[:MAX_RELATED], word)
+
+
+def _french_adjective_forms(word: str) -> list[str]:
+    """The word and its masculine singular by French's regular endings ("petites" -> "petit",
+    "longue" -> "long", "basse" -> "bas"): dictionaries list adjectives under that form."""
+    forms = [word]
+    singular = word[:-1] if word.endswith("s") and len(word) > 3 else word
+    for ending, replacement in (("sse", "s"), ("ue", ""), ("e", "")):
+        if singular.endswith(ending) and len(singular) > len(ending) + 1:
+            forms.append(singular[: len(singular) - len(ending)] + replacement)
+            break
+    forms.append(singular)
+    return list(dict.fromkeys(forms))
 
 
 def _stem(word: str, lang: str) -> str:

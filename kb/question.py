@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from kb.analysis import analyse
-from kb.answer_types import HARD_TYPES, AnswerType, question_answer_type, type_words
+from kb.answer_types import (
+    HARD_TYPES,
+    AnswerType,
+    Bound,
+    WordKnowledge,
+    question_answer_type,
+    question_bound,
+    type_words,
+)
 from kb.glossary import Glossary
 from kb.language import detect_language
 from kb.text import fold
 from kb.wordlists import LIST_LANGUAGES, alternation, words
 
 Kind = Literal["list", "fact"]
-#: A word's parts of speech, commonest first ("n", "v", "a", "r"), as a lexicon knows them.
-PartsOfSpeech = Callable[[str], list[str]]
 Role = Literal["content", "light", "place", "name", "number"]
 
 
@@ -99,6 +105,7 @@ class QuestionAnalysis:
     concepts: list[Concept] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     answer_type: AnswerType | None = None
+    bound: Bound | None = None  # "upper" for "the largest file", "lower" for "the shortest password"
     yes_no: bool = False
     negated: bool = False
     predicate: str | None = None  # list questions: what the organisations share, as asked
@@ -352,11 +359,11 @@ class ListForm:
 
 
 def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
-               parts_of_speech: PartsOfSpeech | None = None) -> ListForm | None:
+               lexicon: WordKnowledge | None = None) -> ListForm | None:
     """The list question's form when `text` asks which things share a property: a plural noun, or a
     noun for the knowledge base's organisations ("Which school has...": a list of one).
 
-    `parts_of_speech` (a word's, commonest first) tells a verb after a singular noun from a plural
+    The lexicon's parts of speech tell a verb after a singular noun from a plural
     noun after an adjective: "which label attests" asks for one label, "which partner universities" for several.
     """
     stripped = text.strip()
@@ -377,7 +384,7 @@ def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
         if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
             break
         # French puts the noun first ("quelles universités canadiennes"), English last ("which partner universities").
-        if not head_first and adjective and parts_of_speech is not None and parts_of_speech(word)[:1] == ["v"]:
+        if not head_first and adjective and lexicon is not None and lexicon.parts_of_speech(word)[:1] == ["v"]:
             break  # "which label attests ...": the word before was the noun, this is its verb
         if head_first or _english_plural(word) or folded in _ORGANISATION_NOUNS:
             noun = token
@@ -421,14 +428,17 @@ def _is_yes_no(text: str, tokens: list[_Token]) -> bool:
 
 def analyse_question(
     text: str, known_entities: Sequence[KnownEntity] = (), glossary: Glossary | None = None,
-    parts_of_speech: PartsOfSpeech | None = None,
+    lexicon: WordKnowledge | None = None,
 ) -> QuestionAnalysis:
-    """What `text` asks: language, kind, organisations named, concepts, numbers and answer type."""
+    """What `text` asks: language, kind, organisations named, concepts, numbers and answer type.
+
+    `lexicon` (parts of speech, adjectives of measure) reads "which label attests" as one label and
+    "the shortest password" as a minimum; without it those readings are not made."""
     text = unicodedata.normalize("NFKC", text or "").strip()
     lang = question_language(text) if text else "en"
     spans = _entity_spans(text, known_entities)
     entities = list(dict.fromkeys(name for _, _, name in spans))
-    list_form = _list_form(text, bool(entities), known_entities, parts_of_speech)
+    list_form = _list_form(text, bool(entities), known_entities, lexicon)
     kind: Kind = "list" if list_form else "fact"
     skip = [(start, end) for start, end, _ in spans]
     if list_form and list_form.organisations:
@@ -438,7 +448,10 @@ def analyse_question(
     tokens = _tokens(text)
     # A list of organisations names them; values and facts may be asked for by "which X" too.
     answer_type = question_answer_type(text, organisations_listed=bool(list_form and list_form.organisations))
-    asked_type = type_words(answer_type or "")
+    bound, bound_words = question_bound(text, lang, lexicon)
+    if bound and answer_type is None:
+        answer_type = "quantity"  # "the shortest password": a measure
+    asked_type = type_words(answer_type or "") | bound_words
     concepts = [concept for concept in concepts if fold(concept.text) not in asked_type]
     return QuestionAnalysis(
         text=text,
@@ -448,6 +461,7 @@ def analyse_question(
         concepts=concepts,
         numbers=[token.text for token in tokens if token.text.isdigit()],
         answer_type=answer_type,
+        bound=bound,
         yes_no=_is_yes_no(text, tokens),
         negated=any(token.text.lower() in NEGATION_WORDS for token in tokens)
         or bool(re.search(r"n['’]t\b", text, re.IGNORECASE)),

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kb.answer_types import AnswerType, value_spans
+from kb.answer_types import AnswerType, Bound, states_bound, value_spans
 from kb.confidence import Logistic, load_model
 from kb.matching import (
     ConceptPattern,
@@ -43,6 +43,7 @@ _CODE_REQUESTS = words("code_request_words")
 # Phrases with a negation word that negate nothing ("not only ... but also").
 _NOT_NEGATING = re.compile(rf"\b(?:{alternation(words('not_negating'))})\b", re.IGNORECASE)
 _ORGANISATION_WORDS = frozenset(fold(word) for word in ORGANISATION_WORDS)
+_OTHER_BOUND: dict[Bound, Bound] = {"upper": "lower", "lower": "upper"}
 _ENUMERATED_NAMES = re.compile(r"[A-ZÀ-Ý][\w&+.-]*(?:\s+[\w&+.-]+){0,3}(?:\s*,\s*[A-ZÀ-Ý][\w&+.-]*"
                                r"(?:\s+[\w&+.-]+){0,3}){2,}")
 
@@ -235,6 +236,11 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "proximity": min(close_pairs, 3) / 3,
         "typed": 1.0 if type_spans else 0.0,
         "adjacent": 1.0 if adjacent else 0.0,
+        # "the shortest password": a sentence stating a lower bound ("at least 12 characters") rather
+        # than an upper one ("up to 128 characters").
+        "bound": 1.0 if question.bound and states_bound(sentence, question.bound) else 0.0,
+        "counter_bound": 1.0 if question.bound and states_bound(sentence, _OTHER_BOUND[question.bound])
+        and not states_bound(sentence, question.bound) else 0.0,
         "enumerates": 1.0 if question.answer_type == "name" and _ENUMERATED_NAMES.search(sentence) else 0.0,
         "relevance": rank,
         "entity": 1.0 if entity_names and any(name in fold(sentence) for name in entity_names) else 0.0,

@@ -2,7 +2,15 @@
 
 import pytest
 
-from kb.answer_types import currency_words, duration_unit_words, question_answer_type, type_words, value_spans
+from kb.answer_types import (
+    currency_words,
+    duration_unit_words,
+    question_answer_type,
+    question_bound,
+    states_bound,
+    type_words,
+    value_spans,
+)
 
 
 def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> list[str]:
@@ -13,7 +21,6 @@ def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> lis
     ("How many hours a week do interns work?", "duration"),  # the counted noun is a time unit
     ("Combien d'euros coûte le semestre ?", "money"),  # ...or a currency
     ("Combien de semaines dure le stage ?", "duration"),
-    ("What's the biggest file I can attach?", "quantity"),  # a measure, asked by a superlative
     ("What's the cap on members of the free plan?", "quantity"),
     ("Quelle est la taille maximale d'une pièce jointe ?", "quantity"),
     ("Why does my request fail?", "reason"),
@@ -58,6 +65,30 @@ def test_time_units_and_currencies_come_from_cldr_in_both_languages():
 ])
 def test_values_in_sentences(sentence, answer_type, values):
     assert shown(sentence, answer_type) == values
+
+
+@pytest.mark.parametrize(("question", "lang", "bound", "asking"), [
+    ("What's the maximum size of an upload?", "en", "upper", {"maximum"}),
+    ("What's the cap on members of the free plan?", "en", "upper", {"cap"}),
+    ("Combien de tâches un projet peut-il contenir au maximum ?", "fr", "upper", {"au", "maximum"}),
+    ("Quel délai minimum le navigateur impose-t-il ?", "fr", "lower", {"minimum"}),
+    ("How do I set max-width on an image?", "en", None, set()),  # no cue inside an identifier
+    # Superlatives need a lexicon to tell an adjective of measure (tests/test_lexicon.py).
+    ("What's the shortest password I can choose?", "en", None, set()),
+])
+def test_bound_cues_without_a_lexicon(question, lang, bound, asking):
+    assert question_bound(question, lang) == (bound, frozenset(asking))
+
+
+@pytest.mark.parametrize(("sentence", "upper", "lower"), [
+    ("Each import file can be up to 100 MB.", True, False),
+    ("Your password must be at least 12 characters long.", False, True),
+    ("Passwords of 12 characters or more are accepted; no more than 128.", True, True),
+    ("Les pièces jointes sont limitées à 250 Mo, au moins 1 Ko.", True, True),
+    ("Set max-width to 100%.", False, False),  # an identifier states no bound
+])
+def test_sentences_state_bounds(sentence, upper, lower):
+    assert (states_bound(sentence, "upper"), states_bound(sentence, "lower")) == (upper, lower)
 
 
 def test_the_question_s_own_values_are_not_answers():

@@ -34,11 +34,37 @@ def test_parts_of_speech_tell_a_verb_after_a_singular_noun_from_a_plural_noun():
     lexicon = load_lexicon()
     assert lexicon.parts_of_speech("attests") == ["v"] and lexicon.parts_of_speech("tells")[0] == "v"
     assert lexicon.parts_of_speech("universities") == ["n"]
-    which_label = analyse_question("Which label attests to the quality of the welcome?", (), None, lexicon.parts_of_speech)
+    which_label = analyse_question("Which label attests to the quality of the welcome?", (), None, lexicon)
     assert which_label.kind == "fact"
     which_universities = analyse_question("Which partner universities offer summer schools?", (), None,
-                                          lexicon.parts_of_speech)
+                                          lexicon)
     assert which_universities.kind == "list" and which_universities.list_noun == "universities"
+
+
+def test_adjectives_of_measure_come_from_wordnet_attributes_in_both_languages():
+    lexicon = load_lexicon()
+    assert lexicon.measure_scale("largest", "en") == "large"  # "large" has the attribute "size"
+    assert lexicon.measure_scale("fewest", "en") == "few"
+    assert lexicon.measure_scale("courte", "fr") == "short"  # through its English translations
+    assert lexicon.measure_scale("best", "en") is None  # quality is not a measure
+    assert lexicon.measure_scale("honest", "en") is None
+
+
+@pytest.mark.parametrize(("question", "bound", "asking"), [
+    ("What's the shortest password I can choose?", "lower", "shortest"),  # the low end of a scale
+    ("What's the largest spreadsheet I can upload?", "upper", "largest"),
+    ("What's the most results one page can hold?", "upper", "most"),
+    ("Quelle est la plus petite taille de police ?", "lower", "petite"),
+])
+def test_a_superlative_of_measure_asks_for_a_bound(question, bound, asking):
+    analysis = analyse_question(question, (), None, load_lexicon())
+    assert (analysis.bound, analysis.answer_type) == (bound, "quantity")
+    assert asking not in {concept.text.lower() for concept in analysis.concepts}  # the type asked, not a topic
+
+
+def test_a_superlative_of_quality_asks_for_no_bound():
+    assert analyse_question("Which library is the best choice?", (), None, load_lexicon()).bound is None
+    assert analyse_question("Which framework is the most popular?", (), None, load_lexicon()).bound is None
 
 
 def test_translations_both_ways_and_from_inflected_forms():
@@ -78,3 +104,16 @@ def test_a_name_the_index_never_has_is_searched_through_what_the_lexicon_relates
     run_index(corpus, store)
     answer = ask(store, "Which German university offers a double degree?")  # "German" is nowhere in the pages
     assert answer.kind != "none" and "Technische Universität Berlin" in answer.answer
+
+
+@pytest.mark.parametrize(("question", "value"), [
+    ("What's the shortest password I can choose?", "12 characters"),  # a lower bound ("at least")
+    ("What's the longest password I can choose?", "128 characters"),  # an upper bound ("up to")
+])
+def test_a_superlative_finds_the_sentence_stating_that_bound(corpus, store, question, value):
+    _page(corpus, "passwords.html", "Passwords",
+          "Passwords can be up to 128 characters, and spaces are allowed. You can't reuse any of your last 5 "
+          "passwords. Your password must be at least 12 characters long.")
+    run_index(corpus, store)
+    answer = ask(store, question)
+    assert answer.kind == "fact" and value in answer.answer
