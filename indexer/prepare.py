@@ -14,8 +14,8 @@ from kb.language import CANDIDATE_LANGUAGES, detect_language, normalise_lang
 from kb.models import Block, Document, PageMeta, Passage
 from kb.store import analyse_passage
 
-#: Bump when cleaning or chunking changes what a page yields, so `kb index` redoes every page.
-PIPELINE_VERSION = "6"
+#: Bump when cleaning, chunking or analysis changes what a page yields, so `kb index` redoes every page.
+PIPELINE_VERSION = "7"
 
 
 @dataclass

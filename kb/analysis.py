@@ -17,6 +17,7 @@ from whoosh.analysis import (
     RegexTokenizer,
     StopFilter,
     Token,
+    Tokenizer,
 )
 from whoosh.analysis.acore import Composable
 from whoosh.support.charset import accent_map
@@ -26,6 +27,10 @@ STEMMED_LANGUAGES = ("en", "fr")
 
 # Words, numbers with decimal parts ("8.5", "1,000") and tokens like "Erasmus+" or "S1".
 TOKEN_PATTERN = r"\w+(?:[.,]\d+)*"
+#: Identifiers whose parts are joined by dots or hyphens ("Promise.any", "Retry-After", "box-sizing"):
+#: besides their parts, they are one term, so a part that is a stop word ("any", "after") still
+#: tells them apart from their neighbours ("Promise.all").
+IDENTIFIER_PATTERN = r"[^\W\d_]\w*(?:[.-][^\W\d_]\w*)+"
 VOCABULARY_PATTERN = r"[^\W\d_]{3,}"
 #: Distinct words whose terms analyse() remembers per language before it starts afresh.
 MAX_REMEMBERED_WORDS = 500_000
@@ -41,20 +46,55 @@ class CompatibilityFilter(Filter):
             yield token
 
 
+def word_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """(word, start, end) of each word of `text`, each joined identifier right after its last part."""
+    identifiers = {match.end(): match for match in _identifier_pattern().finditer(text)}
+    for match in _token_pattern().finditer(text):
+        yield match.group(), match.start(), match.end()
+        identifier = identifiers.get(match.end())
+        if identifier is not None:
+            yield identifier.group(), identifier.start(), identifier.end()
+
+
+class WordTokenizer(Tokenizer):
+    """Whoosh's side of word_spans(): the words of TOKEN_PATTERN and the identifiers they join into."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                 removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                 mode: str = "", **kwargs: object) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        spans = word_spans(value) if tokenize else iter([(value, 0, len(value))])
+        for position, (word, start, end) in enumerate(spans):
+            token.text, token.boost, token.stopped = word, 1.0, False
+            if keeporiginal:
+                token.original = word
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+
+
 @cache
 def analyzer_for(lang: str) -> Analyzer:
     """The stemming, accent-folding analyzer used for text in `lang` (a plain one for others)."""
     if lang in STEMMED_LANGUAGES:
         # Porter2 ("en") / Snowball ("fr") stemming; folding after stemming so "etudiants" finds "étudiants".
-        tokenizer, *filters = LanguageAnalyzer(lang, expression=TOKEN_PATTERN).items
-        return CompositeAnalyzer(tokenizer, CompatibilityFilter(), *filters, CharsetFilter(accent_map))
+        _, *filters = LanguageAnalyzer(lang, expression=TOKEN_PATTERN).items
+        return CompositeAnalyzer(WordTokenizer(), CompatibilityFilter(), *filters, CharsetFilter(accent_map))
     return plain_analyzer()
 
 
 @cache
 def plain_analyzer() -> Analyzer:
     """Lowercase, accent-folding analyzer without stemming or stop words."""
-    return RegexTokenizer(TOKEN_PATTERN) | CompatibilityFilter() | LowercaseFilter() | CharsetFilter(accent_map)
+    return WordTokenizer() | CompatibilityFilter() | LowercaseFilter() | CharsetFilter(accent_map)
 
 
 @cache
@@ -72,9 +112,29 @@ def analyse(text: str, lang: str) -> list[str]:
     """The index terms that `text` in `lang` produces (the same as analyzer_for(), much faster)."""
     terms_of = _word_terms(field_lang(lang))
     found: list[str] = []
-    for match in _token_pattern().finditer(text):
-        found.extend(terms_of(match.group().lower()))
+    for word, _, _ in word_spans(text):
+        found.extend(terms_of(word.lower()))
     return found
+
+
+def query_terms(text: str, lang: str, identifiers: bool = True) -> list[str]:
+    """The terms a query looks for: those of analyse(), an identifier standing for its parts (the
+    index holds it right after them, so a phrase "Retry-After header" is two adjacent terms); with
+    `identifiers` False, the parts alone (for an identifier the index does not hold as typed)."""
+    terms_of = _word_terms(field_lang(lang))
+    found: list[tuple[str, int]] = []
+    for word, start, _ in word_spans(text):
+        if _is_identifier(word):
+            if not identifiers:
+                continue
+            while found and found[-1][1] >= start:
+                found.pop()  # a part of this identifier
+        found.extend((term, start) for term in terms_of(word.lower()))
+    return [term for term, _ in found]
+
+
+def _is_identifier(word: str) -> bool:
+    return bool(_identifier_pattern().fullmatch(word))
 
 
 def vocabulary_words(text: str) -> list[str]:
@@ -87,6 +147,11 @@ def vocabulary_words(text: str) -> list[str]:
 @cache
 def _token_pattern() -> re.Pattern[str]:
     return re.compile(TOKEN_PATTERN)
+
+
+@cache
+def _identifier_pattern() -> re.Pattern[str]:
+    return re.compile(IDENTIFIER_PATTERN)
 
 
 @cache

@@ -48,7 +48,8 @@ _GENERIC_ORGANISATION_NOUNS = frozenset(fold(word) for word in words("generic_or
 _ORGANISATION_NOUNS = _GENERIC_ORGANISATION_NOUNS | frozenset(fold(word) for word in words("organisation_nouns"))
 _NOT_OWN = frozenset(fold(word) for word in words("not_own_organisation_adjectives"))
 _NAME_LINKS = words("name_links")
-_TOKEN = re.compile(r"[^\W_]+(?:[-+&][^\W_]+)*\+?")
+#: A word, joined by hyphens ("box-sizing") or dots before a letter ("Promise.any": an identifier).
+_TOKEN = re.compile(r"[^\W_]\w*(?:(?:[-+&]|\.(?=[^\W\d_]{2}))[^\W_]\w*)*\+?")
 _ELISIONS = frozenset({"s", "l", "d", "j", "m", "n", "t", "qu", "c"})
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]*[A-Z0-9]$")
 _NUMBER = re.compile(r"\d")
@@ -265,6 +266,8 @@ def _is_title_case(tokens: list[_Token]) -> bool:
 
 def _role(token: _Token, index: int, tokens: list[_Token], title_case: bool) -> Role:
     word = token.text
+    if "." in word:
+        return "name"  # "promise.any": an identifier, however it is cased
     if _NUMBER.search(word) and not _is_acronym(word):
         return "number"
     if word.lower() in LIGHT_WORDS:
@@ -384,8 +387,12 @@ def _list_form(text: str, entities_named: bool, entities: Sequence[KnownEntity],
         if word.lower() in QUESTION_WORDS or word.lower() in YES_NO_OPENERS:
             break
         # French puts the noun first ("quelles universités canadiennes"), English last ("which partner universities").
-        if not head_first and adjective and lexicon is not None and lexicon.parts_of_speech(word)[:1] == ["v"]:
-            break  # "which label attests ...": the word before was the noun, this is its verb
+        if not head_first and lexicon is not None:
+            parts = lexicon.parts_of_speech(word)
+            if adjective and parts[:1] == ["v"]:
+                break  # "which label attests ...": the word before was the noun, this is its verb
+            if not adjective and parts and "n" not in parts:
+                break  # "what happens if ...": a verb, no noun is asked for
         if head_first or _english_plural(word) or folded in _ORGANISATION_NOUNS:
             noun = token
             break

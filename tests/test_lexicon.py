@@ -39,6 +39,8 @@ def test_parts_of_speech_tell_a_verb_after_a_singular_noun_from_a_plural_noun():
     which_universities = analyse_question("Which partner universities offer summer schools?", (), None,
                                           lexicon)
     assert which_universities.kind == "list" and which_universities.list_noun == "universities"
+    assert analyse_question("What happens if I call it twice?", (), None, lexicon).kind == "fact"  # a verb
+    assert analyse_question("What states can a socket report?", (), None, lexicon).kind == "list"  # noun or verb
 
 
 def test_adjectives_of_measure_come_from_wordnet_attributes_in_both_languages():

@@ -203,6 +203,25 @@ def test_identifiers_are_found_whole_and_by_their_parts(corpus, store):
     assert search(store, "retry").results[0].source == "retry-after.md"
 
 
+def test_identifiers_whose_parts_are_stop_words_stay_apart(corpus, store):
+    # "any" and "all" are stop words: only the whole identifier tells these pages apart.
+    for name, title in (("any.md", "Promise.any()"), ("all.md", "Promise.all()")):
+        (corpus / name).write_text(f"---\ntitle: {title}\n---\n\nThe {title} static method takes an iterable of "
+                                   "promises and returns a single promise.\n", encoding="utf-8")
+    run_index(corpus, store)
+    assert [hit.source for hit in search(store, "Promise.any").results] == ["any.md"]
+    assert [hit.source for hit in search(store, "promise.all()").results] == ["all.md"]
+    assert search(store, "promise").total == 2  # and by their parts
+    assert search(store, "Promise.any static method").results[0].source == "any.md"
+
+
+def test_an_identifier_the_pages_do_not_hold_as_typed_is_searched_by_its_parts(corpus, store):
+    (corpus / "flat.md").write_text("---\ntitle: Array.prototype.flat()\n---\n\nIt flattens an array.\n",
+                                    encoding="utf-8")
+    run_index(corpus, store)
+    assert search(store, "array.flat").results[0].source == "flat.md"
+
+
 def test_an_alternative_searched_in_one_language_matches_only_that_language_s_pages(corpus, store):
     from kb.store.index import StoreQuery, TermAlternative, TermGroup
 
@@ -216,3 +235,14 @@ def test_an_alternative_searched_in_one_language_matches_only_that_language_s_pa
 
     assert sources(None) == {"en.md", "fr.md"}
     assert sources("fr") == {"fr.md"} and sources("en") == {"en.md"}
+
+
+def test_a_question_naming_an_identifier_cites_its_page_not_its_sibling_s(corpus, store):
+    from kb.answer import ask
+
+    for name, title, verb in (("any.md", "Promise.any()", "rejects with an AggregateError when every promise rejects"),
+                              ("all.md", "Promise.all()", "rejects with the first rejection reason")):
+        (corpus / name).write_text(f"---\ntitle: {title}\n---\n\nThe {title} method {verb}.\n", encoding="utf-8")
+    run_index(corpus, store)
+    answer = ask(store, "What does promise.any() reject with?")
+    assert answer.citations[0].source == "any.md" and "AggregateError" in answer.answer

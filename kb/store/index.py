@@ -28,7 +28,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from kb.analysis import analyse
+from kb.analysis import analyse, query_terms
 from kb.models import Document, Hit
 from kb.store.schema import ANALYSED_LANGS, SCHEMA, VOCABULARY_RECORD, schema_signature
 from kb.store.writer import StoreWriter, segment_writer
@@ -417,7 +417,7 @@ class IndexStore:
         searcher = self.searcher()
         best = 0
         for lang in ANALYSED_LANGS:
-            tokens = analyse(text, lang)
+            tokens = query_terms(text, lang)
             for fieldname in (f"body_{lang}", f"context_{lang}"):
                 if tokens:
                     best = max(best, min(searcher.doc_frequency(fieldname, token) for token in tokens))
@@ -484,18 +484,26 @@ class IndexStore:
         per_field: list[wq.Query] = []
         searcher = self.searcher()
         for lang in ANALYSED_LANGS if only_lang not in ANALYSED_LANGS else (only_lang,):
-            tokens = analyse(text, lang)
-            if not tokens:
+            # The words as typed, in order; for an identifier the index does not hold as typed
+            # ("array.flat" for Array.prototype.flat), its parts in any order.
+            as_typed, parts = query_terms(text, lang), query_terms(text, lang, identifiers=False)
+            readings = [(as_typed, True)] + ([(parts, False)] if parts and parts != as_typed else [])
+            if not as_typed:
                 continue
-            terms[lang].update(tokens)
+            terms[lang].update(analyse(text, lang))
             for fieldname in (f"context_{lang}",) if context_only else (f"body_{lang}", f"context_{lang}"):
                 # A term absent from a field only widens the union every match is walked through.
-                if any(searcher.doc_frequency(fieldname, token) == 0 for token in tokens):
+                reading = next(((tokens, in_order) for tokens, in_order in readings
+                                if all(searcher.doc_frequency(fieldname, token) for token in tokens)), None)
+                if reading is None:
                     continue
+                tokens, in_order = reading
                 if len(tokens) == 1:
                     per_field.append(wq.Term(fieldname, tokens[0], boost=weight))
-                else:
+                elif in_order:
                     per_field.append(wq.Phrase(fieldname, tokens, slop=1, boost=weight))
+                else:
+                    per_field.append(wq.And([wq.Term(fieldname, token) for token in tokens], boost=weight))
         if not per_field:
             return None
         return wq.Or(per_field)
