@@ -14,7 +14,7 @@ from typing import Literal
 from kb.analysis import analyse
 from kb.confidence import Logistic
 from kb.enumeration import MIN_VALUES, Value, enumerated_values, sentence_values
-from kb.matching import ANALYSED, WeightedConcept, analysed
+from kb.matching import ANALYSED, WeightedConcept, analysed, found_in, patterns_for
 from kb.models import AnswerItem, Hit
 from kb.question import QuestionAnalysis
 from kb.sentences import (
@@ -24,6 +24,7 @@ from kb.sentences import (
     supports_fact,
     supports_list_item,
 )
+from kb.tables import TableRow, grants, row_at
 from kb.text import is_item, without_item_mark
 from kb.wordlists import LIST_LANGUAGES, words
 
@@ -66,8 +67,9 @@ def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hit
     if question.kind == "list":
         # Values one passage enumerates, else the subjects of the pages that have the property; when
         # neither, the best sentence still answers.
-        return (compose_values(question, concepts, sentences) or compose_subjects(question, concepts, sentences)
-                or compose_fact(question, concepts, sentences) or _none(hits))
+        return (compose_columns(question, concepts, sentences) or compose_values(question, concepts, sentences)
+                or compose_subjects(question, concepts, sentences) or compose_fact(question, concepts, sentences)
+                or _none(hits))
     return compose_fact(question, concepts, sentences) or _none(hits)
 
 
@@ -128,6 +130,41 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     evidence = {hit.passage_id: [(value.start, value.end) for value in part] for hit, part in parts}
     signals = fact_signals(question, concepts, sentence, ranked)
     return Composition("list", _capitalised(text), items, citations, evidence, signals)
+
+
+def compose_columns(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                    sentences: Sequence[ScoredSentence]) -> Composition | None:
+    """The columns of a table whose row states the property ("Which fares include a checked bag?" ->
+    the fares whose cell in the "Checked bags" row grants one), when the question's noun names the
+    columns (in the passage's heading or title, or the table's header row) and a telling word of the
+    question labels the row; the best-scoring such row decides."""
+    noun = question.list_noun or ""
+    if not noun:
+        return None
+    patterns = patterns_for(concepts)
+    telling = {index for index, weighted in enumerate(concepts) if weighted.concept.role != "light"}
+    best: tuple[ScoredSentence, TableRow] | None = None
+    for sentence in sentences:
+        if best is not None and sentence.score <= best[0].score:
+            continue
+        row = row_at(sentence.hit.text, sentence.start)
+        if row is None or len(row.cells) < MIN_VALUES or not found_in(patterns, row.label, sentence.hit.lang) & telling:
+            continue
+        header = sentence.hit.text[:row.start].rstrip("\n").rsplit("\n", 1)[-1]
+        context = f"{sentence.hit.title}\n{sentence.hit.heading}\n{header}"
+        if _mentions(noun, context, sentence.hit.lang):
+            best = (sentence, row)
+    if best is None:
+        return None
+    sentence, row = best
+    granted = [cell for cell in row.cells if grants(cell.text)]
+    if not granted:
+        return None
+    items = [AnswerItem(label=cell.column, citations=[1]) for cell in granted]
+    text = _joined([cell.column for cell in granted], question.lang) + " [1]"
+    evidence = {sentence.hit.passage_id: [(row.label_start, row.end)]}
+    return Composition("list", text, items, [sentence.hit], evidence,
+                       fact_signals(question, concepts, sentence, sentences))
 
 
 def _continued_list(hit: Hit, values: list[Value], read: Sequence[Hit]) -> tuple[Hit, list[Value]] | None:
