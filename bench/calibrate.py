@@ -43,11 +43,13 @@ from kb.confidence import (
     FEATURE_SIGNS,
     FEATURES,
     SENTENCE_FEATURES,
+    SENTENCE_SIGNS,
     AnswerModel,
     Logistic,
     fit,
     fit_choice,
     fit_signed,
+    keep_signs,
     load_model,
 )
 from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches
@@ -66,10 +68,10 @@ def _holds_answer(text: str, source: str, question: EvalQuestion) -> bool:
     return _from_expected_page(source, question) and any(contains_words(text, answer) for answer in question.expect_answer)
 
 
-#: The passage ranker's weights are searched on this grid (bm25, coverage, title, code): what counts is
+#: The passage ranker's weights are searched on this grid (bm25, coverage, title, code, foreign): what counts is
 #: the order it puts passages in, which a pointwise fit does not optimise.
 PASSAGE_GRID = {"bm25": (0.0, 0.5, 1.0, 2.0), "coverage": (1.0, 2.0, 3.0, 4.0), "title": (0.0, 0.5, 1.0, 2.0, 3.0),
-                "code": (0.0, -0.5, -1.0, -2.0)}
+                "code": (0.0, -0.5, -1.0, -2.0), "foreign": (0.0, -0.25, -0.5, -1.0, -2.0)}
 #: Passages a fact reads (kb.retrieve.FACT_CANDIDATES) and citations `kb eval` looks at.
 READ, CITED = 12, 3
 
@@ -84,7 +86,7 @@ def passage_rows(store: IndexStore, questions: Sequence[EvalQuestion], model: An
         if question.kind != "fact":
             continue
         found = candidate_answer(store, question.question, model=model)
-        features = passage_features(found.candidates.judged, found.concepts)
+        features = passage_features(found.candidates.judged, found.concepts, lang=found.analysis.lang)
         rows.append([(features[hit.passage_id], _from_expected_page(hit.source, question),
                       _holds_answer(hit.text, hit.source, question)) for hit in found.candidates.judged])
     return rows
@@ -98,6 +100,17 @@ def ranking_quality(questions: Sequence[PassageQuestion], weights: dict[str, flo
         ranked = sorted(passages, key=lambda row: -sum(w * row[0][name] for name, w in weights.items()))
         total += 0.5 * any(page for _, page, _ in ranked[:CITED]) + 0.5 * any(answer for _, _, answer in ranked[:READ])
     return total / max(1, len(questions))
+
+
+#: Where the passage ranker's fit starts (the middle of PASSAGE_GRID), and how often it may be redone.
+START_PASSAGES = Logistic({"bm25": 1.0, "coverage": 2.0, "title": 1.0, "code": -1.0, "foreign": -0.5}, bias=-4.0)
+MAX_PASSAGE_ROUNDS = 4
+
+
+def _direction(ranker: Logistic) -> tuple[float, ...]:
+    """The ranker's weights up to their common scale: what decides the order of passages."""
+    scale = max(abs(weight) for weight in ranker.weights.values()) or 1.0
+    return tuple(round(ranker.weights.get(name, 0.0) / scale, 3) for name in PASSAGE_GRID)
 
 
 def fit_passage_ranker(questions: Sequence[PassageQuestion]) -> tuple[Logistic, float]:
@@ -157,6 +170,11 @@ ANSWER_PENALTIES = (0.01, 0.03, 0.1, 0.3)
 FOLDS = 5
 
 
+def fit_sentence_ranker(groups: Sequence[SentenceGroup]) -> Logistic:
+    """The sentence ranker: a per-question (conditional logit) fit, each weight kept to its sign."""
+    return keep_signs(lambda kept: fit_choice(groups, kept, l2=SENTENCE_L2), SENTENCE_SIGNS, SENTENCE_FEATURES)
+
+
 def right_first(ranker: Logistic, groups: Sequence[SentenceGroup]) -> int:
     """How many questions get a right sentence first from `ranker`."""
     return sum(max(group, key=lambda row: ranker.score(row[0]))[1] > 0 for group in groups)
@@ -171,7 +189,7 @@ def cross_validated_right_first(groups: Sequence[SentenceGroup]) -> tuple[int, i
     for fold in range(FOLDS):
         test = [groups[i] for i in order[fold::FOLDS]]
         train = [groups[i] for position, i in enumerate(order) if position % FOLDS != fold]
-        per_question += right_first(fit_choice(train, SENTENCE_FEATURES, l2=SENTENCE_L2), test)
+        per_question += right_first(fit_sentence_ranker(train), test)
         pointwise += right_first(fit([row for group in train for row in group], SENTENCE_FEATURES, l2=SENTENCE_L2), test)
     return per_question, pointwise
 
@@ -308,21 +326,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sets: list[QuestionSet] = list(available_sets())
     stores = {question_set.name: IndexStore(index_for(question_set.corpus)) for question_set in sets}
-    model = load_model()
-
-    log("fitting the passage ranker")
-    passages: list[PassageQuestion] = []
-    for question_set in sets:
-        passages += passage_rows(stores[question_set.name], question_set.load("dev"), model)
-    ranker, quality = fit_passage_ranker(passages)
-    model = replace(model, passages=ranker)
-    log(f"passage ranking quality {quality:.3f} on {len(passages)} questions")
+    # Which passages a question reads depends on the passage ranker itself (the best pages' other
+    # passages join the candidates): the fit starts from a fixed ranker and is repeated until it
+    # chooses the same weights twice, so the result does not depend on the model file it replaces.
+    model = replace(load_model(), passages=START_PASSAGES)
+    for round_number in range(1, MAX_PASSAGE_ROUNDS + 1):
+        log(f"fitting the passage ranker (round {round_number})")
+        passages: list[PassageQuestion] = []
+        for question_set in sets:
+            passages += passage_rows(stores[question_set.name], question_set.load("dev"), model)
+        ranker, quality = fit_passage_ranker(passages)
+        settled = _direction(ranker) == _direction(model.passages)
+        model = replace(model, passages=ranker)
+        log(f"passage ranking quality {quality:.3f} on {len(passages)} questions: {_direction(ranker)}")
+        if settled:
+            break
 
     log("fitting the sentence ranker")
     sentences: list[SentenceGroup] = []
     for question_set in sets:
         sentences += sentence_rows(stores[question_set.name], question_set.load("dev"), model)
-    model = replace(model, sentences=fit_choice(sentences, SENTENCE_FEATURES, l2=SENTENCE_L2))
+    model = replace(model, sentences=fit_sentence_ranker(sentences))
     first_right = right_first(model.sentences, sentences)
     per_question, pointwise = cross_validated_right_first(sentences)
     log(f"sentence ranker: a right sentence first for {first_right} of {len(sentences)} questions; "

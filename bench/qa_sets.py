@@ -51,6 +51,8 @@ CORPORA: dict[str, list[Path] | str] = {
     "schools-new": [QA_DIR / "schools" / "corpus"],
     "helpcentre": [QA_DIR / "helpcentre" / "corpus"],
     "municipal": [QA_DIR / "municipal" / "corpus"],
+    "travel": [QA_DIR / "travel" / "corpus"],
+    "handbook": [QA_DIR / "handbook" / "corpus"],
     "mdn": "mdn",
 }
 
@@ -63,6 +65,10 @@ SETS = [
     QuestionSet("helpcentre", QA_DIR / "helpcentre" / "questions.jsonl", "helpcentre",
                 QA_DIR / "helpcentre" / "split.json"),
     QuestionSet("mdn-own", QA_DIR / "mdn" / "questions.jsonl", "mdn", QA_DIR / "mdn" / "split.json"),
+    # Written by someone who never ran kb nor read its code: an airline's help pages.
+    QuestionSet("travel", QA_DIR / "travel" / "questions.jsonl", "travel", QA_DIR / "travel" / "split.json"),
+    # The same, over a company's employee handbook.
+    QuestionSet("handbook", QA_DIR / "handbook" / "questions.jsonl", "handbook", QA_DIR / "handbook" / "split.json"),
     # Written by someone who never ran kb on it, entirely held out: run it rarely.
     QuestionSet("municipal", QA_DIR / "municipal" / "questions.jsonl", "municipal", QA_DIR / "municipal" / "split.json"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -17,8 +17,9 @@ from pathlib import Path
 
 #: What the passage ranker reads of each retrieved passage (kb.retrieve.passage_features): the store's
 #: BM25 relative to the best, the share of the question's rarity the passage, its headings and title
-#: hold, how squarely its page's title names what is asked, and the share of its lines that are code.
-PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
+#: hold, how squarely its page's title names what is asked, the share of its lines that are code, and
+#: a language other than the question's.
+PASSAGE_FEATURES = ("bm25", "coverage", "title", "code", "foreign")
 #: What the sentence ranker reads of each sentence (kb.sentences._score): coverage of the question's
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
@@ -27,6 +28,13 @@ PASSAGE_FEATURES = ("bm25", "coverage", "title", "code")
 SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "bound", "counter_bound",
                      "enumerates", "relevance",
                      "entity", "code", "lead", "foreign", "long", "short")
+#: Which way each sentence feature may push, as for the answer signals below: more of the question
+#: held, or a value of the type asked for, can only make a sentence likelier to answer; code, a
+#: foreign language, length or the other bound only less. Where a sentence stands (`lead`, `short`)
+#: may go either way.
+SENTENCE_SIGNS = {"coverage": 1, "own": 1, "rarity": 1, "proximity": 1, "typed": 1, "adjacent": 1, "bound": 1,
+                  "counter_bound": -1, "enumerates": 1, "relevance": 1, "entity": 1, "code": -1, "foreign": -1,
+                  "long": -1}
 #: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
 FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",
@@ -122,11 +130,16 @@ def load_model(path: str | None = None) -> AnswerModel:
 
 def fit_signed(rows: Sequence[tuple[Mapping[str, float], float]], signs: Mapping[str, int],
                names: Sequence[str] = FEATURES, l2: float = 0.01) -> Logistic:
-    """A logistic fit whose weights keep the signs `signs` gives: a signal fitted the other way is
-    dropped (weight 0) and the rest refitted, until every weight agrees."""
+    """A logistic fit whose weights keep the signs `signs` gives (see keep_signs)."""
+    return keep_signs(lambda kept: fit(rows, kept, l2=l2), signs, names)
+
+
+def keep_signs(fitter: Callable[[list[str]], Logistic], signs: Mapping[str, int], names: Sequence[str]) -> Logistic:
+    """`fitter`'s model over `names`, with every weight of the sign `signs` gives it (0: either): a
+    signal fitted the other way is dropped (weight 0) and the rest refitted, until every weight agrees."""
     kept = list(names)
     while True:
-        model = fit(rows, kept, l2=l2)
+        model = fitter(kept)
         wrong = [name for name in kept if signs.get(name, 0) * model.weights[name] < 0]
         if not wrong:
             return Logistic({name: model.weights.get(name, 0.0) for name in names}, model.bias)

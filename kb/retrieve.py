@@ -219,12 +219,12 @@ def retrieve(store: IndexStore, question: QuestionAnalysis, concepts: Sequence[W
             group.required = False
         found = store.search(request)
     hits = found.hits
-    relevance = judge_relevance(hits, concepts, ranker)
+    relevance = judge_relevance(hits, concepts, ranker, lang=question.lang)
     if question.kind == "list":
         # A list of values may stand in any passage of the best pages (a header's "Directives").
         extra = _other_passages_of_best_pages(store, hits, relevance)
         top = max((hit.score for hit in hits), default=0.0)
-        relevance.update(judge_relevance(extra, concepts, ranker, top))
+        relevance.update(judge_relevance(extra, concepts, ranker, top, question.lang))
         hits = hits + extra
     ranked = sorted(hits, key=lambda hit: -relevance[hit.passage_id])
     read = ranked[:FACT_CANDIDATES]
@@ -248,16 +248,17 @@ def _other_passages_of_best_pages(store: IndexStore, hits: list[Hit], relevance:
 
 
 def judge_relevance(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], ranker: Logistic,
-                    top: float | None = None) -> dict[str, float]:
-    """Each passage's probability of holding the answer, by the passage ranker."""
+                    top: float | None = None, lang: str | None = None) -> dict[str, float]:
+    """Each passage's probability of holding the answer, by the passage ranker (`lang`: the question's)."""
     return {passage_id: ranker.probability(features)
-            for passage_id, features in passage_features(hits, concepts, top).items()}
+            for passage_id, features in passage_features(hits, concepts, top, lang).items()}
 
 
 def passage_features(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], top: float | None = None,
-                     ) -> dict[str, dict[str, float]]:
+                     lang: str | None = None) -> dict[str, dict[str, float]]:
     """What the passage ranker reads of each passage (kb.confidence.PASSAGE_FEATURES); BM25 counts
-    relative to `top` (by default the best of `hits`)."""
+    relative to `top` (by default the best of `hits`), a passage in a language other than the
+    question's (`lang`) is foreign."""
     patterns = patterns_for(concepts)
     total_idf = sum(pattern.idf for pattern in patterns) or 1.0
     top = (top if top is not None else max((hit.score for hit in hits), default=0.0)) or 1.0
@@ -271,6 +272,7 @@ def passage_features(hits: Sequence[Hit], concepts: Sequence[WeightedConcept], t
             "coverage": sum(patterns[index].idf for index in anywhere) / total_idf,
             "title": title_match(hit, patterns, in_title, total_idf),
             "code": sum(looks_like_code(line) for line in lines) / max(1, len(lines)),
+            "foreign": 1.0 if lang is not None and hit.lang != lang else 0.0,
         }
     return features
 

@@ -13,6 +13,7 @@ from kb.confidence import (
     FEATURES,
     PASSAGE_FEATURES,
     SENTENCE_FEATURES,
+    SENTENCE_SIGNS,
     fit,
     fit_choice,
     fit_signed,
@@ -174,7 +175,8 @@ def test_the_shipped_model_reads_every_signal_and_gives_probabilities():
     assert set(model.sentences.weights) == set(SENTENCE_FEATURES)
     assert -1.0 <= model.threshold <= 1.0  # a difference of expected scores
     weak = {name: 0.0 for name in FEATURES}
-    strong = {**weak, "coverage": 1.0, "rarity": 1.0, "relevance": 1.0, "rarest": 1.0}
+    # Every signal at its best: all of the question held, a value of the type asked for, agreement.
+    strong = {**weak, **{name: 1.0 for name, sign in FEATURE_SIGNS.items() if sign > 0}}
     assert 0.0 < model.answers.probability(weak) < model.answers.probability(strong) < 1.0
     assert model.answerable.probability(weak) < model.answerable.probability(strong)
     # Nothing of the question found: "not found", confidently; all of it: an answer.
@@ -187,6 +189,7 @@ def test_the_shipped_signals_keep_their_declared_signs():
     model = load_model()
     for part in (model.answerable, model.answers):
         assert all(FEATURE_SIGNS[name] * weight >= 0 for name, weight in part.weights.items())
+    assert all(SENTENCE_SIGNS.get(name, 0) * weight >= 0 for name, weight in model.sentences.weights.items())
 
 
 def test_a_signed_fit_drops_a_signal_that_comes_out_the_wrong_way():
