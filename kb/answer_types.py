@@ -34,14 +34,14 @@ class WordKnowledge(Protocol):
         ...
 
 
-AnswerType = Literal["percent", "money", "duration", "number", "quantity", "year", "person", "place", "reason",
-                     "name"]
+AnswerType = Literal["percent", "money", "duration", "number", "quantity", "clock", "year", "person", "place",
+                     "reason", "name"]
 
 #: Answer types a sentence must show to answer the question at all ("how many" needs a number).
-HARD_TYPES = frozenset({"percent", "money", "duration", "number", "year"})
+HARD_TYPES = frozenset({"percent", "money", "duration", "number", "clock", "year"})
 #: Types announced by cue phrases, tried in this order ("how many hours" is a duration, not a number).
-CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "year", "person", "place",
-                                      "reason")
+CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "clock", "year", "person",
+                                      "place", "reason")
 #: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
 CLAUSE_BREAK = r"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)"
 CLAUSE_START = rf"(?:^|{CLAUSE_BREAK})"
@@ -247,6 +247,10 @@ def _value_patterns() -> dict[str, re.Pattern[str]]:
         "number": re.compile(rf"(?<![\w.,])\d+(?:[.,\s]\d{{3}})*(?:[.,]\d+)?(?![\w%]|\s?%)|\b(?:{number_words})\b",
                              re.IGNORECASE),
         "year": _YEAR,
+        # "08:00", "8.30", "18h", "8 h 30", "9 am": a time of day.
+        "clock": re.compile(rf"(?<![\w:.,])(?:[01]?\d|2[0-3])(?:[:.][0-5]\d|\s?h(?:\s?[0-5]\d)?)(?![\w:])"
+                            rf"|(?<![\w:.,])(?:1[0-2]|0?[1-9])(?:[:.][0-5]\d)?\s?(?:{alternation(words('clock_suffixes'))})"
+                            r"(?![\w])", re.IGNORECASE),
     }
 
 

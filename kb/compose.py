@@ -20,6 +20,7 @@ from kb.question import QuestionAnalysis
 from kb.sentences import (
     MAX_ANSWER_CHARS,
     ScoredSentence,
+    asked_columns,
     score_sentences,
     supports_fact,
     supports_list_item,
@@ -312,6 +313,9 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         return _per_entity(question, concepts, supporting)
     first = supporting[0]
     signals = fact_signals(question, concepts, first, supporting)
+    row = row_at(first.hit.text, first.start)
+    if row is not None:
+        return _table_fact(question, concepts, first, row, signals)
     if _opens_enumeration(first, sentences) and question.answer_type is None and not question.yes_no:
         enumeration = _enumeration(first, sentences)
         if enumeration:
@@ -350,6 +354,19 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         subject = parts[0].hit.heading.rsplit(" > ", 1)[-1] or parts[0].hit.title
         pieces[0] = f"{subject}: {pieces[0]}"
     return Composition("fact", " ".join(pieces), [], citations, evidence, signals)
+
+
+def _table_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], sentence: ScoredSentence,
+                row: TableRow, signals: dict[str, float]) -> Composition:
+    """A table row read as a fact: the cells of the columns the question names ("Non-birth parent
+    (Dublin): 4 weeks"), else every cell under its column ("Members: Free, up to 10; Team, unlimited")."""
+    cells = asked_columns(question, patterns_for(concepts), sentence.hit, sentence.start) or list(row.cells)
+    if len(cells) == 1:
+        text = f"{row.label} ({cells[0].column}): {cells[0].text}"
+    else:
+        text = f"{row.label}: " + "; ".join(f"{cell.column}, {cell.text}" for cell in cells)
+    evidence = {sentence.hit.passage_id: [(row.label_start, row.end)]}
+    return Composition("fact", f"{_capitalised(text)} [1]", [], [sentence.hit], evidence, signals)
 
 
 def _defined_term(sentence: ScoredSentence) -> tuple[str, int, int] | None:

@@ -24,17 +24,17 @@ PASSAGE_FEATURES = ("bm25", "coverage", "title", "code", "foreign")
 #: concepts (in the sentence, its line, its neighbours and headings), the part in the sentence itself,
 #: their rarity, close pairs of concepts, a value of the type asked for (and right next to a concept),
 #: a bound of the direction asked for (or only of the other), an enumeration of names, the passage's relevance, an organisation named, code, the page's lead
-#: sentence, a language other than the question's, and length.
+#: sentence, a language other than the question's, length, and a table cell in a column the question names.
 SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacent", "bound", "counter_bound",
                      "enumerates", "relevance",
-                     "entity", "code", "lead", "foreign", "long", "short")
+                     "entity", "code", "lead", "foreign", "long", "short", "column")
 #: Which way each sentence feature may push, as for the answer signals below: more of the question
 #: held, or a value of the type asked for, can only make a sentence likelier to answer; code, a
 #: foreign language, length or the other bound only less. Where a sentence stands (`lead`, `short`)
 #: may go either way.
 SENTENCE_SIGNS = {"coverage": 1, "own": 1, "rarity": 1, "proximity": 1, "typed": 1, "adjacent": 1, "bound": 1,
                   "counter_bound": -1, "enumerates": 1, "relevance": 1, "entity": 1, "code": -1, "foreign": -1,
-                  "long": -1}
+                  "long": -1, "column": 1}
 #: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
 FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",

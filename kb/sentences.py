@@ -16,12 +16,14 @@ from kb.matching import (
     WeightedConcept,
     analysed,
     find,
+    found_in,
     looks_like_code,
     patterns_for,
     sentence_spans,
 )
 from kb.models import Hit
 from kb.question import ORGANISATION_WORDS, QuestionAnalysis
+from kb.tables import Cell, grants, row_at
 from kb.text import TABLE_CELL_SEPARATOR, fold, is_item
 from kb.wordlists import alternation, words
 
@@ -249,6 +251,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "foreign": 1.0 if hit.lang != question.lang else 0.0,
         "long": 1.0 if len(sentence) > MAX_ANSWER_CHARS + 50 else 0.0,
         "short": 1.0 if len(sentence) < 25 else 0.0,
+        "column": 1.0 if asked_columns(question, patterns, hit, start, asked) else 0.0,
     }
     score = ranker.score(features)
     return ScoredSentence(
@@ -258,6 +261,26 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
         in_line=frozenset(set(same_line) - matched),
     )
+
+
+def asked_columns(question: QuestionAnalysis, patterns: Sequence[ConceptPattern], hit: Hit, start: int,
+                  asked: set[str] | None = None) -> list[Cell]:
+    """The cells of the table row at `start` whose column the question names ("in Dublin" over a
+    "Lyon | Montréal | Dublin" header), holding a value of the type asked for if any."""
+    row = row_at(hit.text, start)
+    if row is None:
+        return []
+    asked = _asked(question) if asked is None else asked
+    valued = [cell for cell in row.cells
+              if (value_spans(cell.text, question.hard_type, asked) if question.hard_type else grants(cell.text))]
+    # A column named by a name the question brings ("Dublin", "Team") before one a common word finds
+    # ("office" in "Lyon (head office)").
+    for roles in (("name", "place"), ("content", "name", "place", "number")):
+        wanted = {index for index, pattern in enumerate(patterns) if pattern.role in roles}
+        cells = [cell for cell in valued if found_in(patterns, cell.column, hit.lang) & wanted]
+        if cells:
+            return cells
+    return []
 
 
 def supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concepts: Sequence[WeightedConcept],

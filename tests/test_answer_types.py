@@ -23,6 +23,8 @@ def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> lis
     ("Combien de semaines dure le stage ?", "duration"),
     ("What's the cap on members of the free plan?", "quantity"),
     ("Quelle est la taille maximale d'une pièce jointe ?", "quantity"),
+    ("What time does the office open?", "clock"),
+    ("À quelle heure ouvre la piscine ?", "clock"),
     ("Why does my request fail?", "reason"),
     ("Pourquoi typeof null renvoie-t-il object ?", "reason"),
     ("My site is down, when will it be back?", "year"),  # "when" at the start of a clause
@@ -57,6 +59,8 @@ def test_time_units_and_currencies_come_from_cldr_in_both_languages():
     ("Pick 5 ALL or all 5 of them.", "money", ["5 ALL"]),  # ISO codes keep their case
     ("About 7% of them, nearly half, 20 pour cent.", "percent", ["7%", "half", "20 pour cent"]),
     ("It had 74 partners in 2019.", "number", ["74"]),  # a year is not a count
+    ("Open 08:00–18:30, Sat. 9 am to 1 pm.", "clock", ["08:00", "18:30", "9 am", "1 pm"]),
+    ("Ouvert de 8h à 18 h 30 ; 12 places.", "clock", ["8h", "18 h 30"]),
     ("Uploads can be up to 100 MB; 2019 saw 3 changes.", "quantity", ["100", "3"]),
     ("Yannick Le Goff heads the office.", "person", ["Yannick Le Goff"]),
     ("The campus is in Rennes.", "place", ["Rennes"]),

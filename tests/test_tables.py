@@ -55,3 +55,23 @@ def test_a_list_question_gets_the_columns_its_row_grants():
     assert [item.label for item in composed.items] == ["Light", "Classic", "Flex"]  # "Paid option" is a way in
     [(start, end)] = composed.evidence[passage.passage_id]
     assert passage.text[start:end].startswith("Checked bags")
+
+
+LEAVE = ("Leave | Lyon | Montréal | Dublin\n"
+         "Birth parent (maternity leave) | 16 weeks | 18 weeks | 26 weeks\n"
+         "Non-birth parent (paternity leave) | 4 weeks | 5 weeks | 2 weeks")
+
+
+def test_a_fact_from_a_table_is_the_cell_of_the_column_the_question_names():
+    passage = hit(LEAVE, heading="Parental leave by office", title="Parental leave", source="leave.md")
+    _, composed = compose_for("How many weeks of paternity leave do I get in Montréal?", [passage])
+    assert composed.kind == "fact"
+    assert composed.answer == "Non-birth parent (paternity leave) (Montréal): 5 weeks [1]"
+    [(start, end)] = composed.evidence[passage.passage_id]
+    assert passage.text[start:end].startswith("Non-birth parent")
+
+
+def test_a_row_no_column_of_which_is_named_reads_every_cell_under_its_column():
+    passage = hit(LEAVE, heading="Parental leave by office", title="Parental leave", source="leave.md")
+    _, composed = compose_for("How long is paternity leave?", [passage])
+    assert composed.answer.startswith("Non-birth parent (paternity leave): Lyon, 4 weeks; Montréal, 5 weeks")
