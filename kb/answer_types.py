@@ -34,14 +34,14 @@ class WordKnowledge(Protocol):
         ...
 
 
-AnswerType = Literal["percent", "money", "duration", "number", "quantity", "clock", "year", "person", "place",
-                     "reason", "name"]
+AnswerType = Literal["percent", "money", "duration", "number", "quantity", "clock", "year", "date", "person",
+                     "place", "reason", "name"]
 
 #: Answer types a sentence must show to answer the question at all ("how many" needs a number).
 HARD_TYPES = frozenset({"percent", "money", "duration", "number", "clock", "year"})
 #: Types announced by cue phrases, tried in this order ("how many hours" is a duration, not a number).
-CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "clock", "year", "person",
-                                      "place", "reason")
+CUED_TYPES: tuple[AnswerType, ...] = ("percent", "money", "duration", "number", "quantity", "clock", "year", "date",
+                                      "person", "place", "reason")
 #: Where a question's own wh-word may stand: at its start, or after a clause ("My site is down — which header...").
 CLAUSE_BREAK = r"(?:[,;:—–?]\s*|[.!]\s+|\s-\s)"
 CLAUSE_START = rf"(?:^|{CLAUSE_BREAK})"
@@ -104,6 +104,21 @@ def duration_unit_words() -> frozenset[str]:
                     text = format_unit(count, f"duration-{unit}", locale=lang, length=length)
                     found.update(part.rstrip(".") for part in text.split() if not part[0].isdigit())
     return frozenset(word.casefold() for word in found if word)
+
+
+@cache
+def calendar_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Month and weekday names, wide and abbreviated, in every language (CLDR, through Babel)."""
+    months: set[str] = set()
+    weekdays: set[str] = set()
+    for lang in LIST_LANGUAGES:
+        locale = Locale.parse(lang)
+        for width in ("wide", "abbreviated"):
+            months.update(name.rstrip(".") for name in locale.months["format"][width].values())
+            weekdays.update(name.rstrip(".") for name in locale.days["format"][width].values())
+    # Short forms that are everyday words ("may", "mar", "sun") name no day by themselves.
+    return (frozenset(name for name in months if len(name) >= 3),
+            frozenset(name for name in weekdays if len(name) >= 4 or name[:1].isupper()))
 
 
 @cache
@@ -234,6 +249,7 @@ def _value_patterns() -> dict[str, re.Pattern[str]]:
     # Signs and ISO codes keep their case: "5 ALL" is an amount in leks, "5 all" is not.
     currency_signs = "(?-i:" + "|".join(re.escape(sign) for sign in sorted(signs, key=len, reverse=True)) + ")"
     units = alternation(duration_unit_words())
+    months, weekdays = (alternation(names) for names in calendar_words())
     modifiers = alternation(words("duration_modifiers"))
     # "3 weeks", "30s", "two full years", "une semaine".
     counts = (rf"\b\d+(?:[.,]\d+)?[\s-]*|\b(?:{number_words}|{alternation(words('indefinite_articles'))})[\s-]+")
@@ -247,6 +263,11 @@ def _value_patterns() -> dict[str, re.Pattern[str]]:
         "number": re.compile(rf"(?<![\w.,])\d+(?:[.,\s]\d{{3}})*(?:[.,]\d+)?(?![\w%]|\s?%)|\b(?:{number_words})\b",
                              re.IGNORECASE),
         "year": _YEAR,
+        # "1 April", "April 1st", "le 31 octobre", "2024-05-01", "Monday": a day (names from CLDR).
+        "day": re.compile(rf"(?<![\w])(?:\d{{1,2}}(?:st|nd|rd|th|er)?\s+(?:{months})(?![\w])|(?:{months})\.?\s+\d{{1,2}}"
+                          rf"(?:st|nd|rd|th)?(?![\w])|(?:{weekdays})(?![\w]))"
+                          r"|(?<![\w/.-])\d{4}-\d{2}-\d{2}(?![\w])|(?<![\w/.-])\d{1,2}/\d{1,2}/\d{2,4}(?![\w/])",
+                          re.IGNORECASE),
         # "08:00", "8.30", "18h", "8 h 30", "9 am": a time of day.
         "clock": re.compile(rf"(?<![\w:.,])(?:[01]?\d|2[0-3])(?:[:.][0-5]\d|\s?h(?:\s?[0-5]\d)?)(?![\w:])"
                             rf"|(?<![\w:.,])(?:1[0-2]|0?[1-9])(?:[:.][0-5]\d)?\s?(?:{alternation(words('clock_suffixes'))})"
@@ -284,9 +305,12 @@ def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
     if answer_type is None:
         return []
     patterns = _value_patterns()
-    if answer_type in patterns or answer_type == "quantity":
+    if answer_type in patterns or answer_type in ("quantity", "date"):
         if answer_type == "quantity":
             chosen = [patterns[kind] for kind in ("percent", "money", "duration", "number")]
+        elif answer_type == "date":
+            # "When ...?" is answered by a day, a year, a time of day or a delay ("36 hours before departure").
+            chosen = [patterns[kind] for kind in ("day", "year", "clock", "duration")]
         else:
             # "How many" is answered by a share when the page gives no count.
             chosen = [patterns[answer_type]] + ([patterns["percent"]] if answer_type == "number" else [])
@@ -297,7 +321,9 @@ def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
                 continue
             if fold(value) not in asked:
                 spans.append(match.span())
-        return sorted(set(spans))
+        # A value inside a longer one ("2025" of "2025-04-01") is part of it.
+        return sorted(span for span in set(spans)
+                      if not any(other != span and other[0] <= span[0] and span[1] <= other[1] for other in spans))
     if answer_type == "reason":
         return [m.span() for m in _reason_pattern().finditer(fold(sentence))]
     if answer_type == "person":

@@ -24,10 +24,12 @@ def shown(sentence: str, answer_type: str, asked: set[str] | None = None) -> lis
     ("What's the cap on members of the free plan?", "quantity"),
     ("Quelle est la taille maximale d'une pièce jointe ?", "quantity"),
     ("What time does the office open?", "clock"),
+    ("In what year was the school founded?", "year"),
+    ("À partir de quelle date les augmentations s'appliquent-elles ?", "date"),
     ("À quelle heure ouvre la piscine ?", "clock"),
     ("Why does my request fail?", "reason"),
     ("Pourquoi typeof null renvoie-t-il object ?", "reason"),
-    ("My site is down, when will it be back?", "year"),  # "when" at the start of a clause
+    ("My site is down, when will it be back?", "date"),  # "when" at the start of a clause
     ("How do I empty the cache when it is full?", None),  # "when" as a conjunction asks for no date
     ("How do I set max-width on an image?", None),  # no cue inside an identifier
     ("Quel attribut rend un cookie inaccessible au JavaScript ?", "name"),
@@ -61,6 +63,9 @@ def test_time_units_and_currencies_come_from_cldr_in_both_languages():
     ("It had 74 partners in 2019.", "number", ["74"]),  # a year is not a count
     ("Open 08:00–18:30, Sat. 9 am to 1 pm.", "clock", ["08:00", "18:30", "9 am", "1 pm"]),
     ("Ouvert de 8h à 18 h 30 ; 12 places.", "clock", ["8h", "18 h 30"]),
+    # "When" is answered by a day (CLDR's month and weekday names), a year, a time of day or a delay.
+    ("Due by 17 November; opens 36 hours before.", "date", ["17 November", "36 hours"]),
+    ("Applies from 1er avril, on Monday, or 2025-04-01.", "date", ["1er avril", "Monday", "2025-04-01"]),
     ("Uploads can be up to 100 MB; 2019 saw 3 changes.", "quantity", ["100", "3"]),
     ("Yannick Le Goff heads the office.", "person", ["Yannick Le Goff"]),
     ("The campus is in Rennes.", "place", ["Rennes"]),
