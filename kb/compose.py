@@ -316,7 +316,13 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
     row = row_at(first.hit.text, first.start)
     if row is not None:
         return _table_fact(question, concepts, first, row, signals)
-    if _opens_enumeration(first, sentences) and question.answer_type is None and not question.yes_no:
+    opens_enumeration = _opens_enumeration(first, sentences) and not question.yes_no
+    # The lead-in itself answers best: what it announces is asked for (an item answering best is one thing).
+    if opens_enumeration and not first.is_item and question.hard_type is None and question.answer_type != "name":
+        listed = _announced_items(question, first, sentences, signals)
+        if listed is not None:
+            return listed  # "Who can't work remotely?" over "The following staff cannot work remotely:" and its items
+    if opens_enumeration and question.answer_type is None:
         enumeration = _enumeration(first, sentences)
         if enumeration:
             text, used = enumeration
@@ -521,6 +527,30 @@ def _opens_enumeration(sentence: ScoredSentence, sentences: Sequence[ScoredSente
     following = [s for s in sentences if s.hit.passage_id == sentence.hit.passage_id
                  and s.position == sentence.position + 1]
     return sentence.text.rstrip().endswith(":") and bool(following) and following[0].is_item
+
+
+def _announced_items(question: QuestionAnalysis, sentence: ScoredSentence, sentences: Sequence[ScoredSentence],
+                     signals: dict[str, float]) -> Composition | None:
+    """The items a lead-in announces ("The following staff cannot work remotely:"): a question in any
+    form asking for them gets the list, each item cited; None when fewer than MIN_VALUES values follow."""
+    lead = sentence
+    if not lead.text.rstrip().endswith(":"):
+        return None
+    text = lead.hit.text
+    after = lead.end
+    end = after
+    for line_start in (match.end() for match in re.finditer(r"\n", text[after:])):
+        line = text[after + line_start:].split("\n", 1)[0]
+        if not is_item(line):
+            break
+        end = after + line_start + len(line)
+    values = [value for value in enumerated_values(text) if after <= value.start < end]
+    if len(values) < MIN_VALUES:
+        return None
+    items = [AnswerItem(label=value.label, citations=[1]) for value in values]
+    evidence = {lead.hit.passage_id: [(lead.start, lead.end)] + [(value.start, value.end) for value in values]}
+    text = _capitalised(_joined([value.label for value in values], question.lang)) + " [1]"
+    return Composition("list", text, items, [lead.hit], evidence, signals)
 
 
 def _enumeration(item: ScoredSentence, sentences: Sequence[ScoredSentence],

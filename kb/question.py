@@ -456,6 +456,9 @@ def analyse_question(
     # A list of organisations names them; values and facts may be asked for by "which X" too.
     answer_type = question_answer_type(text, organisations_listed=bool(list_form and list_form.organisations))
     bound, bound_words = question_bound(text, lang, lexicon)
+    if list_form and not list_form.organisations and bound and any(
+            word in bound_words for word in fold(text[:list_form.end]).replace("’", "'").split()):
+        kind, list_form = "fact", None  # "What are the maximum dimensions...": an extreme is one thing
     if bound and answer_type is None:
         answer_type = "quantity"  # "the shortest password": a measure
     asked_type = type_words(answer_type or "") | bound_words

@@ -348,3 +348,11 @@ def test_a_definition_list_description_answers_with_the_term_it_defines():
     assert composed.kind == "fact" and composed.answer.startswith("reversed: ")
     spans = composed.evidence[attributes.passage_id]
     assert attributes.text[spans[0][0]:spans[0][1]] == "reversed"  # the term is evidence too
+
+
+def test_a_lead_in_that_answers_brings_the_items_it_announces_as_a_list():
+    passage = hit("Office hours are 8 to 6.\nThe following staff cannot work remotely:\n• lab technicians\n"
+                  "• reception staff\n• drivers\nEveryone else may.", heading="Remote work", source="remote.md")
+    _, composed = compose_for("Who cannot work remotely?", [passage])
+    assert composed.kind == "list"
+    assert [item.label for item in composed.items] == ["lab technicians", "reception staff", "drivers"]

@@ -64,6 +64,12 @@ def test_a_superlative_of_measure_asks_for_a_bound(question, bound, asking):
     assert asking not in {concept.text.lower() for concept in analysis.concepts}  # the type asked, not a topic
 
 
+def test_an_extreme_asked_in_the_plural_is_one_thing_not_a_list():
+    analysis = analyse_question("What are the maximum dimensions of a cabin bag?", (), None, load_lexicon())
+    assert (analysis.kind, analysis.bound) == ("fact", "upper")
+    assert analyse_question("Which plans have the largest storage?", (), None, load_lexicon()).kind == "list"
+
+
 def test_a_superlative_of_quality_asks_for_no_bound():
     assert analyse_question("Which library is the best choice?", (), None, load_lexicon()).bound is None
     assert analyse_question("Which framework is the most popular?", (), None, load_lexicon()).bound is None
