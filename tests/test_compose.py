@@ -199,9 +199,17 @@ def test_long_sentences_are_cut_around_the_answer():
 def test_a_list_item_answer_brings_its_lead_in_and_siblings():
     pages = [hit("Incoming students benefit from several services:\n• a buddy programme\n"
                  "• free language courses\n• help with housing", "Northbridge")]
-    composed = answer("What does Northbridge offer to incoming students?", pages)
+    composed = answer("How does Northbridge help incoming students with housing?", pages)
     assert composed.answer == ("Incoming students benefit from several services: a buddy programme; "
                                "free language courses; help with housing [1]")
+
+
+def test_a_lead_in_answer_lists_the_items_it_announces():
+    pages = [hit("Incoming students benefit from several services:\n• a buddy programme\n"
+                 "• free language courses\n• help with housing", "Northbridge")]
+    composed = answer("What does Northbridge offer to incoming students?", pages)
+    assert composed.kind == "list"
+    assert [item.label for item in composed.items] == ["a buddy programme", "free language courses", "help with housing"]
 
 
 def test_a_second_sentence_is_added_when_it_adds_something_and_fits():
