@@ -158,8 +158,9 @@ def build_store_query(concepts: Sequence[WeightedConcept], store: IndexStore | N
     searched = _rarest(searched, MAX_SEARCHED_CONCEPTS)
     for weighted in searched:
         # A plain word is searched in the fields of the question's language; the other language is
-        # reached through its translations. Names and numbers read the same in both.
-        own = lang if weighted.concept.role in ("content", "light") else None
+        # reached through its translations. Names and numbers read the same in both, and so may a
+        # word the lexicon relates to nothing ("ski", "wifi"): it is searched in both.
+        own = lang if weighted.concept.role in ("content", "light") and weighted.expansions else None
         alternatives = [TermAlternative(term, weighted.weight, own) for term in weighted.concept.terms]
         expansions = weighted.expansions if store is None else _thrifty(weighted.expansions, store)
         alternatives += [TermAlternative(term, weighted.weight * EXPANSION_WEIGHT) for term in expansions]

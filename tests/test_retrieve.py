@@ -85,3 +85,10 @@ def test_plain_words_are_searched_in_the_question_s_language_and_names_in_every_
     assert (typed.text, typed.lang) == ("cookie", "fr")  # the other language through its translations
     assert expansion.lang is None
     assert query.groups[1].alternatives[0].lang is None
+
+
+def test_a_plain_word_the_lexicon_relates_to_nothing_is_searched_in_every_language():
+    # "ski" has no translation: it may read the same in the other language.
+    untranslated = WeightedConcept(Concept(["ski"], "content", 0, 0), 1.0, [], False, 10)
+    query = build_store_query([untranslated], None, "fr")
+    assert query.groups[0].alternatives[0].lang is None
