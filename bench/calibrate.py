@@ -38,7 +38,6 @@ from common import ROOT, log
 from qa_sets import QuestionSet, available_sets, index_for
 
 from kb.answer import candidate_answer, decide
-from kb.compose import score_sentences
 from kb.confidence import (
     FEATURE_SIGNS,
     FEATURES,
@@ -54,6 +53,7 @@ from kb.confidence import (
 )
 from kb.evaluate import EvalQuestion, contains_words, score_answer, source_matches
 from kb.retrieve import passage_features
+from kb.sentences import score_sentences
 from kb.store import IndexStore
 
 MODEL_PATH = ROOT / "kb" / "data" / "answer_model.json"

@@ -6,7 +6,8 @@ import time
 from dataclasses import dataclass, replace
 
 from kb.analysis import field_lang
-from kb.compose import Composition, compose
+from kb.compose import compose
+from kb.composition import Composition
 from kb.confidence import AnswerModel, load_model
 from kb.glossary import Glossary, load_glossary
 from kb.highlight import highlight, mark_spans

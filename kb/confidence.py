@@ -35,7 +35,7 @@ SENTENCE_FEATURES = ("coverage", "own", "rarity", "proximity", "typed", "adjacen
 SENTENCE_SIGNS = {"coverage": 1, "own": 1, "rarity": 1, "proximity": 1, "typed": 1, "adjacent": 1, "bound": 1,
                   "counter_bound": -1, "enumerates": 1, "relevance": 1, "entity": 1, "code": -1, "foreign": -1,
                   "long": -1, "column": 1}
-#: The signals a composed answer is judged on (kb.compose.fact_signals), plus `unknown`: the share
+#: The signals a composed answer is judged on (kb.composition.fact_signals), plus `unknown`: the share
 #: of the question's rarity that the index never mentions.
 FEATURES = ("coverage", "rarity", "own", "typed", "untyped", "relevance", "code", "agreement", "rarest", "focus",
             "unknown")

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from kb.compose import _capitalised, compose
+from kb.compose import compose
+from kb.composition import capitalised
 from kb.confidence import (
     FEATURE_SIGNS,
     FEATURES,
@@ -157,8 +158,8 @@ def test_a_sentence_leans_on_the_rest_of_its_line():
     ("box-sizing sets how the size is computed", "box-sizing sets how the size is computed"),
     ("a network of 87 partner universities", "A network of 87 partner universities"),
 ])
-def test_identifiers_keep_their_case_and_plain_words_are_capitalised(text, shown):
-    assert _capitalised(text) == shown
+def test_identifiers_keep_their_case_and_plain_words_arecapitalised(text, shown):
+    assert capitalised(text) == shown
 
 
 def test_stop_words_of_the_question_s_language_are_not_concepts():

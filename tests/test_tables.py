@@ -1,5 +1,5 @@
 """Tables in passages (kb/tables.py): rows read under their header, cells that grant or deny, and the
-list of columns a row grants (kb.compose.compose_columns)."""
+list of columns a row grants (kb.lists.compose_columns)."""
 
 from __future__ import annotations
 
