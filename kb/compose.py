@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from kb.composition import Composition, capitalised, cite, evidence_of, fact_signals, joined, no_answer
 from kb.confidence import Logistic
 from kb.enumeration import MIN_VALUES, enumerated_values
-from kb.lists import compose_columns, compose_list, compose_subjects, compose_values
+from kb.lists import compose_list, compose_subjects, compose_table_list, compose_values
 from kb.matching import WeightedConcept, patterns_for
 from kb.models import AnswerItem, Hit
 from kb.question import QuestionAnalysis
@@ -48,7 +48,7 @@ def compose(question: QuestionAnalysis, concepts: Sequence[WeightedConcept], hit
     if question.kind == "list":
         # Values one passage enumerates, else the subjects of the pages that have the property; when
         # neither, the best sentence still answers.
-        return (compose_columns(question, concepts, sentences) or compose_values(question, concepts, sentences)
+        return (compose_table_list(question, concepts, sentences) or compose_values(question, concepts, sentences)
                 or compose_subjects(question, concepts, sentences) or compose_fact(question, concepts, sentences)
                 or no_answer(hits))
     return compose_fact(question, concepts, sentences) or no_answer(hits)

@@ -13,13 +13,15 @@ from kb.matching import ANALYSED, WeightedConcept, analysed, found_in, patterns_
 from kb.models import AnswerItem, Hit
 from kb.question import QuestionAnalysis
 from kb.sentences import ScoredSentence, supports_list_item
-from kb.tables import TableRow, grants, row_at
-from kb.text import is_item
+from kb.tables import TableRow, grants, row_at, rows_under
+from kb.text import TABLE_CELL_SEPARATOR, is_item
 
 #: The best passages searched for an enumeration of what a list question asks for.
 VALUE_PASSAGES = 8
 #: ... and every passage of the best few pages (a header's "Directives" list).
 VALUE_PAGES = 2
+#: A table column whose cells grant or deny ("Yes", "✓", "2 per flight") holds this many words a cell at most.
+MAX_FLAG_WORDS = 4
 
 
 def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
@@ -81,8 +83,17 @@ def compose_values(question: QuestionAnalysis, concepts: Sequence[WeightedConcep
     return Composition("list", capitalised(text), items, citations, evidence, signals)
 
 
-def compose_columns(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
-                    sentences: Sequence[ScoredSentence]) -> Composition | None:
+def compose_table_list(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                       sentences: Sequence[ScoredSentence]) -> Composition | None:
+    """A list read from a table: its columns a row grants, or its rows a column grants, whichever
+    row or header sentence scores higher."""
+    found = [scored for scored in (_table_columns(question, concepts, sentences),
+                                   _table_rows(question, concepts, sentences)) if scored is not None]
+    return max(found, key=lambda scored: scored[0])[1] if found else None
+
+
+def _table_columns(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                   sentences: Sequence[ScoredSentence]) -> tuple[float, Composition] | None:
     """The columns of a table whose row states the property ("Which fares include a checked bag?" ->
     the fares whose cell in the "Checked bags" row grants one), when the question's noun names the
     columns (in the passage's heading or title, or the table's header row) and a telling word of the
@@ -99,8 +110,9 @@ def compose_columns(question: QuestionAnalysis, concepts: Sequence[WeightedConce
         row = row_at(sentence.hit.text, sentence.start)
         if row is None or len(row.cells) < MIN_VALUES or not found_in(patterns, row.label, sentence.hit.lang) & telling:
             continue
-        header = sentence.hit.text[:row.start].rstrip("\n").rsplit("\n", 1)[-1]
-        context = f"{sentence.hit.title}\n{sentence.hit.heading}\n{header}"
+        if any(len(cell.text.split()) > MAX_FLAG_WORDS for cell in row.cells):
+            continue  # a row of descriptions, not of cells that grant or deny
+        context = f"{sentence.hit.title}\n{sentence.hit.heading}\n{row.header}"
         if _mentions(noun, context, sentence.hit.lang):
             best = (sentence, row)
     if best is None:
@@ -112,8 +124,50 @@ def compose_columns(question: QuestionAnalysis, concepts: Sequence[WeightedConce
     items = [AnswerItem(label=cell.column, citations=[1]) for cell in granted]
     text = joined([cell.column for cell in granted], question.lang) + " [1]"
     evidence = {sentence.hit.passage_id: [(row.label_start, row.end)]}
-    return Composition("list", text, items, [sentence.hit], evidence,
-                       fact_signals(question, concepts, sentence, sentences))
+    return sentence.score, Composition("list", text, items, [sentence.hit], evidence,
+                                       fact_signals(question, concepts, sentence, sentences))
+
+
+def _table_rows(question: QuestionAnalysis, concepts: Sequence[WeightedConcept],
+                sentences: Sequence[ScoredSentence]) -> tuple[float, Composition] | None:
+    """The rows of a table whose cell in the column the question's property names grants it ("At which
+    airports is there a self-service bag drop?" -> the airports whose "Self-service bag drop" cell says
+    yes; those that deny it for a negated question), when the question's noun names the rows in the
+    header's first cell and the column holds short cells; the best-scoring such header decides."""
+    noun = question.list_noun or ""
+    if not noun:
+        return None
+    patterns = patterns_for(concepts)
+    telling = {index for index, weighted in enumerate(concepts) if weighted.concept.role != "light"}
+    for sentence in sorted(sentences, key=lambda s: -s.score):
+        rows = rows_under(sentence.hit.text, sentence.start)
+        if len(rows) < MIN_VALUES:
+            continue
+        lang = sentence.hit.lang
+        if not _mentions(noun, rows[0].header.split(TABLE_CELL_SEPARATOR)[0], lang):
+            continue  # the header's first cell names what the rows are ("Airport")
+        # The table holds the whole question: in its header, its rows' names, its heading or title.
+        context = "\n".join([rows[0].header, sentence.hit.heading, sentence.hit.title, *(row.label for row in rows)])
+        missing = telling - found_in(patterns, context, lang)
+        if len(missing) > (1 if len(telling) >= 3 else 0):
+            continue
+        # The column that states the property: the one holding most of the question's telling words.
+        matched = {cell.column: len(found_in(patterns, cell.column, lang) & telling) for cell in rows[0].cells}
+        column = max(matched, key=lambda name: matched[name], default="")
+        if not matched.get(column):
+            continue
+        cells = [(row, cell) for row in rows for cell in row.cells if cell.column == column]
+        if any(len(cell.text.split()) > MAX_FLAG_WORDS for _, cell in cells):
+            continue  # a column of descriptions, not one that grants or denies
+        chosen = [(row, cell) for row, cell in cells if grants(cell.text) != question.negated]
+        if not chosen:
+            return None
+        items = [AnswerItem(label=row.label, citations=[1]) for row, _ in chosen]
+        text = joined([row.label for row, _ in chosen], question.lang) + " [1]"
+        evidence = {sentence.hit.passage_id: [(row.label_start, row.end) for row, _ in chosen]}
+        return sentence.score, Composition("list", text, items, [sentence.hit], evidence,
+                                           fact_signals(question, concepts, sentence, sentences))
+    return None
 
 
 def _continued_list(hit: Hit, values: list[Value], read: Sequence[Hit]) -> tuple[Hit, list[Value]] | None:

@@ -37,6 +37,7 @@ class TableRow:
     cells: tuple[Cell, ...]
     start: int  # offsets of the whole row line
     end: int
+    header: str  # the table's header row
 
 
 def row_at(text: str, offset: int) -> TableRow | None:
@@ -47,12 +48,7 @@ def row_at(text: str, offset: int) -> TableRow | None:
     line_end = len(text) if line_end < 0 else line_end
     if TABLE_CELL_SEPARATOR not in text[line_start:line_end]:
         return None
-    header_start = line_start
-    while header_start > 0:
-        previous_start = text.rfind("\n", 0, header_start - 1) + 1
-        if TABLE_CELL_SEPARATOR not in text[previous_start:header_start - 1]:
-            break
-        header_start = previous_start
+    header_start = _table_start(text, line_start)
     if header_start == line_start:
         return None  # the header row names columns, it holds no values
     header_end = text.find("\n", header_start)
@@ -67,7 +63,37 @@ def row_at(text: str, offset: int) -> TableRow | None:
     label, label_start, _ = cells[0]
     data = tuple(Cell(column.strip(), cell, start, end)
                  for column, (cell, start, end) in zip(columns, cells[1:], strict=True))
-    return TableRow(label, label_start, data, line_start, line_end)
+    return TableRow(label, label_start, data, line_start, line_end, text[header_start:header_end])
+
+
+def rows_under(text: str, offset: int) -> list[TableRow]:
+    """The rows of the table whose header row holds `offset`; none when that line is no table header."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", line_start)
+    if TABLE_CELL_SEPARATOR not in (text[line_start:] if line_end < 0 else text[line_start:line_end]):
+        return []
+    if _table_start(text, line_start) != line_start:
+        return []  # a row, not the header
+    rows = []
+    cursor = text.find("\n", line_start)
+    while cursor >= 0:
+        row = row_at(text, cursor + 1)
+        if row is None:
+            break
+        rows.append(row)
+        cursor = text.find("\n", row.end)
+    return rows
+
+
+def _table_start(text: str, offset: int) -> int:
+    """Where the table holding the line at `offset` starts (its header row)."""
+    start = text.rfind("\n", 0, offset) + 1
+    while start > 0:
+        previous = text.rfind("\n", 0, start - 1) + 1
+        if TABLE_CELL_SEPARATOR not in text[previous:start - 1]:
+            break
+        start = previous
+    return start
 
 
 def _cells(text: str, start: int, end: int) -> list[tuple[str, int, int]]:

@@ -1,5 +1,5 @@
 """Tables in passages (kb/tables.py): rows read under their header, cells that grant or deny, and the
-list of columns a row grants (kb.lists.compose_columns)."""
+list of columns a row grants (kb.lists.compose_table_list)."""
 
 from __future__ import annotations
 
@@ -75,3 +75,31 @@ def test_a_row_no_column_of_which_is_named_reads_every_cell_under_its_column():
     passage = hit(LEAVE, heading="Parental leave by office", title="Parental leave", source="leave.md")
     _, composed = compose_for("How long is paternity leave?", [passage])
     assert composed.answer.startswith("Non-birth parent (paternity leave): Lyon, 4 weeks; Montréal, 5 weeks")
+
+
+AIRPORTS = ("Airport | Code | Self-service bag drop\n"
+            "Lyon-Saint-Exupéry | LYS | Yes\n"
+            "Nantes Atlantique | NTE | No\n"
+            "Geneva | GVA | Yes")
+
+
+def test_a_list_question_gets_the_rows_whose_cell_in_its_column_grants_it():
+    passage = hit(AIRPORTS, heading="At the airport", title="Check-in", source="check-in.md")
+    _, composed = compose_for("At which airports is there a self-service bag drop?", [passage])
+    assert [item.label for item in composed.items] == ["Lyon-Saint-Exupéry", "Geneva"]
+    _, composed = compose_for("Which airports have no self-service bag drop?", [passage])
+    assert [item.label for item in composed.items] == ["Nantes Atlantique"]  # a negated question: the others
+
+
+def test_a_table_that_does_not_hold_the_whole_question_lists_nothing_of_it():
+    passage = hit(AIRPORTS, heading="At the airport", title="Check-in", source="check-in.md")
+    _, composed = compose_for("At which airports is there a lounge for Gold members?", [passage])
+    assert [item.label for item in composed.items] != ["Lyon-Saint-Exupéry", "Geneva"]
+
+
+def test_a_row_of_descriptions_grants_nothing():
+    text = ("Value | Description | Support\n"
+            "lazy | Defers loading the image until it nears the viewport, saving bandwidth | All browsers")
+    passage = hit(text, heading="Loading values", title="loading", source="img.md")
+    _, composed = compose_for("Which values include lazy loading?", [passage])
+    assert [item.label for item in composed.items] != ["Description", "Support"]
