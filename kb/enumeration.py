@@ -23,7 +23,11 @@ _NAME = (rf"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*(?:[^\S\n]+(?:(?:{alternation(wor
          r"[A-ZÀ-Ý](?:[\w&+'’-]|\.(?=\w))*)*")
 # Two names joined by "and"/"et" ("le Karlsruher Institut für Technologie et la Technische Universität Berlin").
 # Runs of names stay within a line: a list's last item and the next line's first word are not one name.
-_COMMA_RUN = re.compile(rf"{_NAME}(?:[^\S\n]*,[^\S\n]*{_NAME}){{2,}}(?:,?[^\S\n]+(?:{_AND})[^\S\n]+{_NAME})?")
+# A name may say where it stands ("HEC Montréal in Canada"): the place is not part of the value.
+_IN_PLACE = rf"[^\S\n]+(?:{alternation(words('location_prepositions'))})[^\S\n]+{_NAME}"
+_PLACED_NAME = rf"{_NAME}(?:{_IN_PLACE})?"
+_COMMA_RUN = re.compile(rf"{_PLACED_NAME}(?:[^\S\n]*,[^\S\n]*{_PLACED_NAME}){{2,}}"
+                        rf"(?:,?[^\S\n]+(?:{_AND})[^\S\n]+{_PLACED_NAME})?")
 _PAIR = re.compile(rf"(?P<first>{_NAME})(?:[^\S\n]*\([^)\n]{{1,20}}\))?[^\S\n]*,?[^\S\n]+(?:{_AND})[^\S\n]+"
                    rf"(?:(?:{alternation(words('value_openers'))})(?:[^\S\n]+|(?<=['’])))*(?P<second>{_NAME})")
 
@@ -162,7 +166,7 @@ def _run_values(text: str) -> list[Value]:
         label = re.sub(rf"^\s*(?:{_AND})\s+", "", part.group(0)).strip()
         label = re.split(rf"\s+(?:{_AND})\s+", label)
         for piece in label:
-            piece = piece.strip()
+            piece = re.sub(rf"{_IN_PLACE}$", "", piece.strip())
             if piece and _is_value(piece):
                 start = match.start() + part.start() + part.group(0).find(piece)
                 values.append(Value(piece, start, start + len(piece)))

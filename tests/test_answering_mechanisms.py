@@ -132,6 +132,10 @@ def test_enumerations_are_found_in_items_tables_and_runs_of_names():
     # A run of names ends at its line and at its last name.
     run = enumerated_values("Free.\nMicrosoft Teams, GitHub, GitLab and Zapier need Team.")
     assert [v.label for v in run] == ["Microsoft Teams", "GitHub", "GitLab", "Zapier"]
+    # A name may say where it stands: the place is not part of the value.
+    placed = enumerated_values("A double degree with Universität Mannheim in Germany, HEC Montréal in Canada, "
+                               "Waseda University in Japan or ESADE in Spain.")
+    assert [v.label for v in placed] == ["Universität Mannheim", "HEC Montréal", "Waseda University", "ESADE"]
 
 
 # -- facts: evidence, neighbours, case ----------------------------------------------------------------
