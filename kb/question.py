@@ -343,7 +343,9 @@ def _join_capitalised_runs(concepts: list[Concept], text: str) -> None:
     while index < len(concepts) - 1:
         first, second = concepts[index], concepts[index + 1]
         joined = f"{first.text} {second.text}"
-        if first.role == second.role and first.role in ("place", "name") and joined in text:
+        # Two acronyms side by side ("SSO SAML", "HTTP POST") are two names, in whatever order pages use.
+        both_acronyms = _is_acronym(first.text.split()[-1]) and _is_acronym(second.text)
+        if first.role == second.role and first.role in ("place", "name") and joined in text and not both_acronyms:
             first.terms, first.end = [joined], second.end
             del concepts[index + 1]
             continue

@@ -148,6 +148,11 @@ def test_roles_place_name_light_number():
     assert roles["partner"] == "content"
 
 
+def test_two_acronyms_side_by_side_are_two_names():
+    texts = [concept.text for concept in analyse("Quels fournisseurs sont compatibles avec le SSO SAML ?").concepts]
+    assert "SSO" in texts and "SAML" in texts  # pages may say "SAML SSO"
+
+
 def test_title_case_questions_do_not_turn_every_word_into_a_name():
     analysis = analyse("Which Schools Require A Semester Abroad?")
     assert {concept.role for concept in analysis.concepts} == {"content"}
