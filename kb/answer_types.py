@@ -315,9 +315,13 @@ def value_spans(sentence: str, answer_type: AnswerType | None, asked: set[str],
             # "How many" is answered by a share when the page gives no count.
             chosen = [patterns[answer_type]] + ([patterns["percent"]] if answer_type == "number" else [])
         spans = []
+        # A count is no day of the month: "1" of "1 January" answers no "how many".
+        days = [m.span() for m in patterns["day"].finditer(sentence)] if answer_type in ("number", "quantity") else []
         for match in (m for pattern in chosen for m in pattern.finditer(sentence)):
             value = match.group(0).strip()
             if answer_type in ("number", "quantity") and _YEAR.fullmatch(value):
+                continue
+            if any(start <= match.start() and match.end() <= end for start, end in days):
                 continue
             if fold(value) not in asked:
                 spans.append(match.span())

@@ -107,8 +107,9 @@ def compose_fact(question: QuestionAnalysis, concepts: Sequence[WeightedConcept]
         label, start, end = term
         pieces[0] = f"{label}: {pieces[0]}"
         evidence[parts[0].hit.passage_id] = sorted([(start, end), *evidence[parts[0].hit.passage_id]])
-    elif _opens_with_pronoun(parts[0]) and antecedent is None:
-        # No sentence before it: its heading (or page title) says what "it" is.
+    elif parts[0].type_in_heading or (_opens_with_pronoun(parts[0]) and antecedent is None):
+        # The value asked for is its section's heading ("Montréal: 10 public holidays"), or the sentence
+        # leans on what comes before it and nothing does: its heading says what "it" is.
         subject = parts[0].hit.heading.rsplit(" > ", 1)[-1] or parts[0].hit.title
         pieces[0] = f"{subject}: {pieces[0]}"
     return Composition("fact", " ".join(pieces), [], citations, evidence, signals)

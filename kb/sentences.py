@@ -71,6 +71,7 @@ class ScoredSentence:
     in_heading: frozenset[int] = frozenset()  # concepts found in the heading or title
     in_line: frozenset[int] = frozenset()  # concepts found in another sentence of the same line
     spans: list[tuple[int, int]] = field(default_factory=list)  # where matches and typed answers are
+    type_in_heading: bool = False  # the value asked for stands in the sentence's section heading, not in it
 
     @property
     def is_item(self) -> bool:
@@ -227,6 +228,11 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     keys_found = all(index in matched or index in context_only
                      for index, pattern in enumerate(patterns) if pattern.key)
     type_spans = value_spans(sentence, question.answer_type, asked, _ORGANISATION_WORDS)
+    # A section may state its value in its own heading ("Montréal: 10 public holidays" over the list of
+    # them): the sentence answers with its heading, which then opens the answer.
+    section = hit.heading.rsplit(" > ", 1)[-1]
+    heading_typed = (not type_spans and question.hard_type is not None
+                     and bool(value_spans(section, question.hard_type, asked, _ORGANISATION_WORDS)))
     negated = is_negated(sentence, negatable)
     close_pairs = sum(1 for (_, a), (_, b) in itertools.pairwise(sorted(first_span.items())) if abs(b - a) <= 40)
     adjacent = any(0 <= concept_start - type_end <= 3 or 0 <= type_start - concept_end <= 3
@@ -236,7 +242,7 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
         "own": sum(credits[index] * patterns[index].weight for index in matched) / total,
         "rarity": rarity / total_idf,
         "proximity": min(close_pairs, 3) / 3,
-        "typed": 1.0 if type_spans else 0.0,
+        "typed": 1.0 if type_spans else 0.5 if heading_typed else 0.0,
         "adjacent": 1.0 if adjacent else 0.0,
         # "the shortest password": a sentence stating a lower bound ("at least 12 characters") rather
         # than an upper one ("up to 128 characters").
@@ -256,7 +262,8 @@ def _score(question: QuestionAnalysis, patterns: list[ConceptPattern], total: fl
     score = ranker.score(features)
     return ScoredSentence(
         text=sentence, hit=hit, position=position, start=start, end=end, coverage=coverage, score=score,
-        matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans),
+        matched=frozenset(matched), in_context=context_only, negated=negated, has_type=bool(type_spans) or heading_typed,
+        type_in_heading=heading_typed,
         keys_found=keys_found, spans=sorted(spans + type_spans),
         features=features, strict_coverage=strict / total, in_heading=frozenset(in_context - matched),
         in_line=frozenset(set(same_line) - matched),
@@ -293,7 +300,9 @@ def supports_fact(sentence: ScoredSentence, question: QuestionAnalysis, concepts
     if sentence.features.get("code") and not asks_for_code(question):
         return False  # a line of code is never an answer in words
     # A telling word of the question in the sentence, or in its line ("Bold font weight. Same as 700.").
-    if not any(concepts[index].concept.role != "light" for index in sentence.matched | sentence.in_line):
+    # When the value stands in the section's heading, the heading is where the question's words are too.
+    held = sentence.matched | sentence.in_line | (sentence.in_heading if sentence.type_in_heading else frozenset())
+    if not any(concepts[index].concept.role != "light" for index in held):
         return False
     return sentence.has_type or question.hard_type is None
 

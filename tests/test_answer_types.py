@@ -61,6 +61,7 @@ def test_time_units_and_currencies_come_from_cldr_in_both_languages():
     ("Pick 5 ALL or all 5 of them.", "money", ["5 ALL"]),  # ISO codes keep their case
     ("About 7% of them, nearly half, 20 pour cent.", "percent", ["7%", "half", "20 pour cent"]),
     ("It had 74 partners in 2019.", "number", ["74"]),  # a year is not a count
+    ("Closed on 1 January and 25 December: 10 days.", "number", ["10"]),  # nor a day of the month
     ("Open 08:00–18:30, Sat. 9 am to 1 pm.", "clock", ["08:00", "18:30", "9 am", "1 pm"]),
     ("Ouvert de 8h à 18 h 30 ; 12 places.", "clock", ["8h", "18 h 30"]),
     # "When" is answered by a day (CLDR's month and weekday names), a year, a time of day or a delay.

@@ -361,3 +361,10 @@ def test_a_lead_in_that_answers_brings_the_items_it_announces_as_a_list():
     _, composed = compose_for("Who cannot work remotely?", [passage])
     assert composed.kind == "list"
     assert [item.label for item in composed.items] == ["lab technicians", "reception staff", "drivers"]
+
+
+def test_a_value_stated_by_a_section_heading_opens_the_answer():
+    passage = hit("• New Year's Day: 1 January\n• Canada Day: 1 July\n• Christmas Day: 25 December",
+                  heading="Public holidays > Montréal: 10 public holidays", title="Leave", source="leave.md")
+    _, composed = compose_for("How many public holidays does the Montréal office observe?", [passage])
+    assert composed.kind == "fact" and composed.answer.startswith("Montréal: 10 public holidays: ")
